@@ -1,0 +1,40 @@
+# qmpshell: `make run` opens the shell on a throwaway QEMU, `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test check lint typecheck unit qemu table bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+qemu:
+	@sh scripts/ensure-qemu.sh
+
+run: $(STAMP) qemu
+	@sh scripts/run-demo.sh $(BIN)/qmpshell
+
+test: $(STAMP) qemu lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check qmpshell tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+table: $(STAMP)
+	$(BIN)/python -m qmpshell.spec --write-table
+
+bench: $(STAMP) qemu
+	$(BIN)/python -m pip install -q 'qemu.qmp>=0.0.3,<0.1'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

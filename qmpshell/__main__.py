@@ -1,0 +1,5 @@
+"""Allow ``python -m qmpshell``."""
+
+from qmpshell.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""The schema model: what commands exist and what their arguments accept.
+
+One model serves completion, validation, help and the lexer, whether it was
+built from the bundled command table (the spec) or from a live server's
+``query-qmp-schema``.  Types are referenced by name and resolved through the
+schema, because live QAPI types are recursive (``BlockdevRef`` contains
+``BlockdevOptions`` which contains ``BlockdevRef``...).
+
+Builtin type names (shared by both sources):
+
+=========  ============================================================
+``str``     a string, whatever it looks like
+``file``    a string naming a file (completes file paths)
+``int``     an integer; size suffixes are accepted (``4k``, ``1G``)
+``size``    a size in bytes; suffixes accepted
+``number``  a number (seconds etc.), may be fractional
+``bool``    a boolean
+``flag``    a boolean that may be given bare (``force``)
+``any``     any JSON value
+``null``    JSON null
+=========  ============================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+BUILTINS: dict[str, str] = {
+    "str": "string",
+    "file": "file name",
+    "int": "integer",
+    "size": "size",
+    "number": "number",
+    "bool": "boolean",
+    "flag": "flag",
+    "any": "any JSON",
+    "null": "null",
+}
+"""Builtin type name -> the word a user reads in help and errors."""
+
+#: Kinds a :class:`TypeInfo` can have.
+KINDS = ("builtin", "enum", "object", "array", "alternate")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A named argument of a command, or a member of an object type."""
+
+    name: str
+    type: str
+    optional: bool = False
+    doc: str = ""
+    features: tuple[str, ...] = ()
+    hint: str = ""
+    """What live values complete it: 'block-device', 'node-name', 'chardev',
+    'device-id', 'qom-path', 'file', or '' for none."""
+
+    @property
+    def deprecated(self) -> bool:
+        return "deprecated" in self.features
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """A type, in the shape QAPI introspection uses (see qapi/introspect.json)."""
+
+    name: str
+    kind: str
+    builtin: str = ""
+    """For kind 'builtin': one of :data:`BUILTINS`."""
+    values: tuple[str, ...] = ()
+    """For kind 'enum': the allowed values."""
+    members: tuple[Member, ...] = ()
+    """For kind 'object': the members (the common ones, for a union)."""
+    open: bool = False
+    """For kind 'object': unlisted keys are accepted (device_add options)."""
+    tag: str = ""
+    """For a flat union: the discriminator member's name."""
+    variants: tuple[tuple[str, str], ...] = ()
+    """For a flat union: (tag value, object type name) pairs."""
+    element: str = ""
+    """For kind 'array': the element type's name."""
+    alternatives: tuple[str, ...] = ()
+    """For kind 'alternate': the type names it may be."""
+    features: tuple[str, ...] = ()
+
+    def member(self, name: str) -> Member | None:
+        for m in self.members:
+            if m.name == name:
+                return m
+        return None
+
+    def variant_type(self, tag_value: str) -> str | None:
+        for value, type_name in self.variants:
+            if value == tag_value:
+                return type_name
+        return None
+
+
+@dataclass(frozen=True)
+class Example:
+    """One request/reply example from the spec documentation."""
+
+    line: int
+    direction: str
+    """'->' a client request, '<-' a server reply."""
+    json: object = None
+    text: str = ""
+    """The raw text when it is not valid JSON (then ``json`` is None)."""
+    valid: bool = True
+
+
+@dataclass(frozen=True)
+class Command:
+    """A QMP command."""
+
+    name: str
+    args_type: str
+    """Name of the object type holding the arguments (may be a union)."""
+    returns: str = "any"
+    doc: str = ""
+    title: str = ""
+    group: str = "regular"
+    """'regular' or 'query' (spec sections), 'live' for server-only ones."""
+    features: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    """Target conditions, e.g. ('TARGET_I386',), empty when unconditional."""
+    examples: tuple[Example, ...] = ()
+    code: str = ""
+    """The spec's args_type string, e.g. 'device:s?,node-name:s?,size:o'."""
+
+    @property
+    def deprecated(self) -> bool:
+        return "deprecated" in self.features
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    args_type: str = ""
+    features: tuple[str, ...] = ()
+
+
+@dataclass
+class Schema:
+    """Commands, events and types; every lookup the front end needs."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    types: dict[str, TypeInfo] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    source: str = ""
+    """Where it came from: 'bundled', 'live', a file name."""
+
+    def __post_init__(self) -> None:
+        for name in BUILTINS:
+            self.types.setdefault(name, TypeInfo(name=name, kind="builtin", builtin=name))
+        self.types.setdefault("options", TypeInfo(name="options", kind="object", open=True))
+        self.types.setdefault("empty", TypeInfo(name="empty", kind="object"))
+
+    # -- lookups ---------------------------------------------------------
+    def command(self, name: str) -> Command | None:
+        return self.commands.get(name)
+
+    def command_names(self) -> list[str]:
+        return sorted(self.commands)
+
+    def resolve(self, type_name: str) -> TypeInfo:
+        """The type called ``type_name``; unknown names behave as 'any'."""
+        found = self.types.get(type_name)
+        if found is None:
+            return self.types["any"]
+        return found
+
+    def arguments(self, command: Command | str) -> TypeInfo:
+        """The object type holding a command's arguments."""
+        if isinstance(command, str):
+            cmd = self.commands.get(command)
+            if cmd is None:
+                return self.types["options"]
+            command = cmd
+        return self.resolve(command.args_type)
+
+    def members_for(self, type_name: str, given: Mapping[str, object] | None = None) -> list[Member]:
+        """All members of an object type, including those of the union branch
+        selected by the tag value in ``given`` (when given)."""
+        info = self.resolve(type_name)
+        while info.kind == "alternate":
+            objects = [self.resolve(a) for a in info.alternatives]
+            objs = [o for o in objects if o.kind == "object"]
+            if not objs:
+                return []
+            info = objs[0]
+        members = list(info.members)
+        if info.tag and given is not None:
+            tag_value = given.get(info.tag)
+            if isinstance(tag_value, str):
+                branch = info.variant_type(tag_value)
+                if branch is not None:
+                    members.extend(self.members_for(branch, given))
+        return members
+
+    def describe(self, type_name: str) -> str:
+        """A short, user-facing name for a type: 'string', 'size', 'list of
+        string', 'one of: a, b, c', 'BlockdevOptions'..."""
+        info = self.resolve(type_name)
+        if info.kind == "builtin":
+            return BUILTINS.get(info.builtin, info.builtin)
+        if info.kind == "array":
+            return f"list of {self.describe(info.element)}"
+        if info.kind == "enum":
+            shown = ", ".join(info.values[:8])
+            more = ", ..." if len(info.values) > 8 else ""
+            return f"one of: {shown}{more}"
+        if info.kind == "alternate":
+            return " or ".join(self.describe(a) for a in info.alternatives)
+        if info.open and not info.members:
+            return "options"
+        return "object"
+
+    def suggest_command(self, name: str, limit: int = 3) -> list[str]:
+        return suggest(name, self.commands, limit)
+
+    def iter_types(self) -> Iterator[TypeInfo]:
+        return iter(self.types.values())
+
+
+def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """Close matches for a mistyped word ('did you mean'), best first.
+
+    Treats '-' and '_' alike, since QMP mixes both spellings."""
+    pool = list(candidates)
+    norm = {c.replace("_", "-"): c for c in pool}
+    hits = difflib.get_close_matches(word.replace("_", "-"), list(norm), n=limit, cutoff=0.6)
+    return [norm[h] for h in hits]
