@@ -182,7 +182,9 @@ class Schema:
             command = cmd
         return self.resolve(command.args_type)
 
-    def members_for(self, type_name: str, given: Mapping[str, object] | None = None) -> list[Member]:
+    def members_for(
+        self, type_name: str, given: Mapping[str, object] | None = None
+    ) -> list[Member]:
         """All members of an object type, including those of the union branch
         selected by the tag value in ``given`` (when given)."""
         info = self.resolve(type_name)

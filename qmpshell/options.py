@@ -1,0 +1,94 @@
+"""The command-line parser: the contract in the README and the man page.
+
+Kept apart from ``cli`` so that the shell completions and their tests can
+read every option without running anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from qmpshell import __version__
+
+EPILOG = """\
+examples:
+  qmpshell /tmp/qmp.sock                      open the prompt on a UNIX socket
+  qmpshell localhost:4444                     ... or on a TCP address
+  qmpshell --spawn                            start a throwaway QEMU and connect
+  qmpshell --spawn -- -machine q35 -m 512     ... with your own QEMU arguments
+  qmpshell SOCK -c 'block_resize device=scratch size=1G' -c query-block
+  qmpshell SOCK -f session.qmp -e             replay a session file, stop at the first error
+  qmpshell -n -c 'block_resize device=d size=1G'   print the request, send nothing
+
+exit status: 0 all lines succeeded, 1 a line failed, 2 bad usage,
+3 could not connect or the connection was lost.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser for ``qmpshell``."""
+    p = argparse.ArgumentParser(
+        prog="qmpshell",
+        description="An interactive shell for the QEMU Machine Protocol (QMP): "
+        "typed key=value commands, completion, help, live events, scripted replay.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("address", nargs="?", metavar="ADDRESS",
+                   help="UNIX socket path, or HOST:PORT")
+    p.add_argument("-c", "--command", dest="commands", action="append", default=[],
+                   metavar="LINE", help="run LINE, then exit (repeatable, in order)")
+    p.add_argument("-f", "--file", dest="file", metavar="FILE",
+                   help="run a session file, then exit ('-' is stdin)")
+    p.add_argument("-e", "--exit-on-error", action="store_true",
+                   help="stop at the first failing line")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="no server: print the request each line would send")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("-p", "--pretty", dest="pretty", action="store_true", default=None,
+                     help="indented JSON (default on a terminal)")
+    fmt.add_argument("--compact", dest="pretty", action="store_false",
+                     help="one line per message (default when not on a terminal)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print each request before its reply")
+    p.add_argument("-l", "--logfile", metavar="FILE",
+                   help="append every message sent and received (JSON lines)")
+    p.add_argument("-H", "--hmp", action="store_true",
+                   help="HMP mode: lines go through human-monitor-command")
+    p.add_argument("-N", "--skip-negotiation", action="store_true",
+                   help="no greeting/qmp_capabilities (qemu-guest-agent)")
+    p.add_argument("--record", metavar="FILE",
+                   help="append each executed line to FILE, replayable with -f")
+    p.add_argument("--spawn", action="store_true",
+                   help="start QEMU ($QEMU or qemu-system-x86_64) with a private QMP "
+                   "socket and connect; arguments after -- go to QEMU")
+    p.add_argument("--schema", metavar="FILE",
+                   help="a spec file or a saved query-qmp-schema reply to use")
+    p.add_argument("--color", choices=("auto", "always", "never"), default=None,
+                   help="colour output (default auto; NO_COLOR is honoured)")
+    p.add_argument("--style", metavar="NAME",
+                   help="pygments style for highlighting (e.g. monokai, default)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="give up waiting for a reply after SECONDS")
+    p.add_argument("--vi", action="store_true", default=None,
+                   help="vi key bindings at the prompt (default emacs)")
+    p.add_argument("-y", "--yes", action="store_true", default=None,
+                   help="never ask before commands that stop or destroy the VM")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA certificate for a TLS connection")
+    p.add_argument("--tls-cert", metavar="FILE", help="client certificate for TLS")
+    p.add_argument("--tls-key", metavar="FILE", help="client key for TLS")
+    p.add_argument("--list-commands", action="store_true",
+                   help="print the command names (from the server when ADDRESS is "
+                   "given, else the bundled table) and exit")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the effective settings and exit")
+    p.add_argument("-V", "--version", action="version", version=f"qmpshell {__version__}")
+    return p
+
+
+def split_qemu_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``argv`` at the first ``--``: (our arguments, QEMU's arguments)."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, []

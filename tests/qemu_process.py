@@ -1,0 +1,114 @@
+"""Start and stop a real qemu-system-x86_64 with a private QMP socket.
+
+Used by the pytest fixtures in conftest.py and by the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+QEMU_BINARY = os.environ.get("QEMU", "qemu-system-x86_64")
+
+
+def qemu_missing_message() -> str:
+    return (f"{QEMU_BINARY} not found: install it with "
+            "'apt-get install qemu-system-x86 qemu-utils' (make test does this)")
+
+
+def have_qemu() -> bool:
+    return shutil.which(QEMU_BINARY) is not None
+
+
+@dataclass
+class QemuProcess:
+    """A running QEMU whose QMP socket is ``socket_path`` (and ``tcp_port``
+    when started with a TCP monitor too)."""
+
+    workdir: Path
+    args: Sequence[str] = ()
+    tcp: bool = False
+    socket_path: Path = field(init=False)
+    tcp_port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.socket_path = self.workdir / "qmp.sock"
+
+    def start(self, timeout: float = 30.0) -> QemuProcess:
+        cmd = [QEMU_BINARY, "-nodefaults", "-display", "none",
+               "-qmp", f"unix:{self.socket_path},server=on,wait=off"]
+        if self.tcp:
+            self.tcp_port = free_port()
+            cmd += ["-qmp", f"tcp:127.0.0.1:{self.tcp_port},server=on,wait=off"]
+        if not any(a == "-machine" or a == "-M" for a in self.args):
+            cmd += ["-machine", "none"]
+        cmd += list(self.args)
+        self.log_path = self.workdir / "qemu.log"
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"QEMU exited with {self.proc.returncode}: "
+                                   + self.log_path.read_text(errors="replace"))
+            if self.socket_path.exists() and (not self.tcp or port_open(self.tcp_port)):
+                return self
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("QEMU did not create its QMP socket in time")
+            time.sleep(0.02)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        try:
+            s.connect(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def make_scratch_image(path: Path, size: str = "64M") -> Path:
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), size], check=True)
+    return path
+
+
+def scratch_machine_args(image: Path) -> list[str]:
+    """A q35/TCG machine with ``image`` as a block device named 'scratch'."""
+    return ["-machine", "q35,accel=tcg", "-m", "64",
+            "-drive", f"if=none,id=scratch,file={image},format=qcow2",
+            "-device", "virtio-blk-pci,drive=scratch,id=scratch-dev"]
