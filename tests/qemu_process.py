@@ -4,6 +4,7 @@ Used by the pytest fixtures in conftest.py and by the benchmarks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,10 +52,9 @@ class QemuProcess:
             cmd += ["-machine", "none"]
         cmd += list(self.args)
         self.log_path = self.workdir / "qemu.log"
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -74,10 +74,8 @@ class QemuProcess:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
