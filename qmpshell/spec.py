@@ -325,7 +325,8 @@ def _read_entry(block: list[SourceLine], group: str, targets: tuple[str, ...]) -
 # -- one documentation block ------------------------------------------------
 
 _UNDERLINE = re.compile(r"-{3,}\s*")
-_DOC_ITEM = re.compile(r"- (\"?)([\w-]+)\1:\s*(.*)")
+_DOC_ITEM = re.compile(r"(\"?)([\w-]+)\1:\s*(.*)")
+_OPTIONAL = re.compile(r"\boptional\b", re.I)
 _DOC_TYPE = re.compile(r"\(([^()]*\bjson-[^()]*)\)")
 _JSON_TYPE = re.compile(r"json-([a-z]+)")
 _ARRAY_ITEM = re.compile(r"\"?([\w-]+)\"? array:")
@@ -367,40 +368,45 @@ def _first_paragraph(texts: Sequence[str]) -> Iterator[str]:
 
 
 def _read_arguments(rest: list[SourceLine]) -> tuple[DocArgument, ...]:
-    """The ``- "name": text (json-type, optional)`` items after ``Arguments:``."""
+    """The ``- "name": text (json-type, optional)`` items after ``Arguments:``.
+
+    An item runs on through indented lines (blank ones too); prose at the left
+    margin ends it.  ``keys array:`` introduces an array argument."""
     start = next((k for k, b in enumerate(rest) if b.text.startswith("Arguments:")), None)
     if start is None:
         return ()
-    items: list[tuple[SourceLine, list[str]]] = []
-    arrays: set[int] = set()
+    items: list[tuple[SourceLine, bool, list[str]]] = []
+    in_item = False
     for b in rest[start + 1 :]:
-        if _ARGS_END.match(b.text):
+        text = b.text
+        if _ARGS_END.match(text):
             break
-        array = _ARRAY_ITEM.fullmatch(b.text.strip()) if not b.text[:1].isspace() else None
-        if b.text.startswith("- "):
-            items.append((b, [b.text]))
-        elif array:
-            arrays.add(b.number)
-            items.append((b, [f'- "{array.group(1)}": array of:']))
-        elif items and b.text.strip() and b.text[:1].isspace():
-            items[-1][1].append(b.text.strip())
-        elif not b.text.strip() and items:
-            items.append((b, []))  # a blank line ends the item
-    found = []
-    for first, parts in items:
-        if not parts:
+        if not text.strip():
             continue
-        item = _DOC_ITEM.fullmatch(" ".join(parts))
-        if item is None:
-            continue  # "- device properties": prose, not an argument
-        description = item.group(3).strip()
-        typed = _DOC_TYPE.findall(description)
-        group = typed[-1] if typed else ""
-        kind = _JSON_TYPE.search(group)
-        json_type = "json-array" if first.number in arrays else kind.group(0) if kind else ""
-        optional = "optional" in group and first.number not in arrays
-        found.append(DocArgument(item.group(2), description, json_type, optional, first.number))
-    return tuple(found)
+        if text[:1].isspace():
+            if in_item:
+                items[-1][2].append(text.strip())
+            continue
+        array = _ARRAY_ITEM.fullmatch(text.strip())
+        if text.startswith("- "):
+            items.append((b, False, [text[2:].strip()]))
+        elif array:
+            items.append((b, True, [f'"{array.group(1)}": array of:']))
+        in_item = bool(text.startswith("- ") or array)
+    found = (_doc_argument(first, is_array, parts) for first, is_array, parts in items)
+    return tuple(d for d in found if d is not None)
+
+
+def _doc_argument(first: SourceLine, is_array: bool, parts: list[str]) -> DocArgument | None:
+    item = _DOC_ITEM.fullmatch(" ".join(parts))
+    if item is None:
+        return None  # "- device properties": prose, not an argument
+    description = item.group(3).strip()
+    typed = _DOC_TYPE.findall(description)
+    kind = _JSON_TYPE.search(typed[-1]) if typed else None
+    json_type = "json-array" if is_array else kind.group(0) if kind else ""
+    optional = not is_array and _OPTIONAL.search(description) is not None
+    return DocArgument(item.group(2), description, json_type, optional, first.number)
 
 
 def _read_examples(rest: list[SourceLine]) -> Iterator[Example]:
