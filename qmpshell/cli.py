@@ -1,16 +1,295 @@
-"""Entry point: parse the command line, wire the parts, map errors to exit codes."""
+"""Entry point: parse the command line, wire the parts, map errors to exit codes.
+
+This is the one place that reads the environment and the terminal, and the
+one place that turns errors into messages and exit statuses:
+
+    0  every line succeeded
+    1  a line failed (a QMP error, a line that could not be parsed, a .wait timeout)
+    2  bad command-line usage (also: unreadable session file, log file or schema)
+    3  could not connect, or the connection was lost (also: QEMU missing for --spawn)
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
+from qmpshell.errors import ConnectError, QmpShellError, SchemaError
 from qmpshell.options import build_parser, split_qemu_args
+from qmpshell.settings import Settings, settings_from_args
+
+if TYPE_CHECKING:
+    from qmpshell.client import Connection
+    from qmpshell.logfile import MessageLog
+    from qmpshell.schema import Schema
+    from qmpshell.session import Runner
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONNECT = 0, 1, 2, 3
 
 
+class UsageError(QmpShellError):
+    """The command line asks for something impossible (exit status 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+# -- messages and exit codes, in one place ---------------------------------
+def diagnostic(error: QmpShellError, where: str | None) -> str:
+    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``)."""
+    return f"{where or 'qmpshell'}: error: {error}"
+
+
+def exit_code(error: QmpShellError) -> int:
+    return error.exit_code
+
+
+def report_to_stderr(error: QmpShellError, where: str | None) -> None:
+    sys.stderr.write(diagnostic(error, where) + "\n")
+    sys.stderr.flush()
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# -- entry point ------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     ours, qemu_args = split_qemu_args(args_in)
-    parser = build_parser()
-    args = parser.parse_args(ours)
-    del args, qemu_args
-    return 0
+    args = build_parser().parse_args(ours)
+    settings = settings_from_args(args, qemu_args, env=os.environ,
+                                  stdin_tty=sys.stdin.isatty(), stdout_tty=sys.stdout.isatty())
+    try:
+        check_usage(settings)
+        return asyncio.run(_guarded(settings))
+    except QmpShellError as error:
+        report_to_stderr(error, None)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def check_usage(settings: Settings) -> None:
+    """Combinations the parser cannot rule out by itself."""
+    if settings.spawn and settings.address:
+        raise UsageError("give either ADDRESS or --spawn, not both")
+    if settings.qemu_args and not settings.spawn:
+        raise UsageError("arguments after -- are QEMU's and need --spawn")
+    if settings.tls and settings.address and "/" in settings.address:
+        raise UsageError("TLS needs a HOST:PORT address")
+    if settings.timeout is not None and settings.timeout <= 0:
+        raise UsageError("--timeout needs a positive number of seconds")
+    needs_server = not (settings.dry_run or settings.print_config or (
+        settings.list_commands and not settings.address))
+    if needs_server and not (settings.address or settings.spawn):
+        raise UsageError("no server: give an ADDRESS (UNIX socket path or HOST:PORT), "
+                         "--spawn, or --dry-run")
+
+
+async def _guarded(settings: Settings) -> int:
+    """Run, turning SIGTERM (and SIGINT) into an orderly shutdown."""
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return await run(settings)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        return 128 + received[0]
+
+
+async def run(settings: Settings) -> int:
+    """Everything after the command line: the exit status."""
+    if settings.print_config:
+        write_stdout(format_settings(settings))
+        return EXIT_OK
+    if settings.list_commands and not (settings.address or settings.spawn):
+        write_stdout("\n".join(load_schema(settings).command_names()))
+        return EXIT_OK
+    lines = read_sources(settings)
+    schema = load_schema(settings)
+    if settings.dry_run:
+        return await run_scripted(make_runner(settings, schema, None), settings, lines)
+    log = open_log(settings.logfile)
+    spawned = None
+    conn: Connection | None = None
+    runner: Runner | None = None
+    try:
+        if settings.spawn:
+            from qmpshell.spawn import SpawnedQemu
+
+            spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
+            conn = await spawned.start(lambda path: make_connection(settings, path, log))
+        else:
+            assert settings.address is not None
+            conn = make_connection(settings, settings.address, log)
+            await conn.connect()
+        if settings.list_commands:
+            return await list_live_commands(conn)
+        runner = make_runner(settings, schema, conn)
+        if settings.interactive:
+            return await run_interactive(runner, settings)
+        return await run_scripted(runner, settings, lines)
+    except ConnectError as error:
+        report_to_stderr(error, runner.where if runner is not None else None)
+        return exit_code(error)
+    finally:
+        if spawned is not None:
+            await spawned.stop()
+        elif conn is not None:
+            await conn.close()
+        if log is not None:
+            log.close()
+
+
+async def run_scripted(runner: Runner, settings: Settings,
+                       lines: list[tuple[str, Any]]) -> int:
+    """Run -c lines, then the file or stdin; the exit status."""
+    watcher = asyncio.ensure_future(runner.watch_events())
+    try:
+        for name, source in lines:
+            await runner.run_lines(source, name)
+            if runner.stopped:
+                break
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    return EXIT_FAILED if runner.failed else EXIT_OK
+
+
+async def run_interactive(runner: Runner, settings: Settings) -> int:
+    """The prompt (qmpshell.repl), imported only when a person is there."""
+    try:
+        repl = importlib.import_module("qmpshell.repl")
+    except ImportError:
+        raise UsageError("the interactive prompt is not available; "
+                         "use -c LINE or -f FILE") from None
+    status = await repl.run(runner, settings)
+    return int(status)
+
+
+# -- wiring -------------------------------------------------------------------
+def read_sources(settings: Settings) -> list[tuple[str, Any]]:
+    """(name, lines) pairs in the order they run: -c lines, then -f or stdin."""
+    sources: list[tuple[str, Any]] = []
+    if settings.commands:
+        sources.append(("<command>", list(settings.commands)))
+    if settings.file == "-" or (settings.file is None and not settings.commands
+                                and not settings.interactive):
+        sources.append(("<stdin>", stdin_lines()))
+    elif settings.file is not None:
+        try:
+            with open(settings.file, encoding="utf-8", errors="replace") as f:
+                sources.append((settings.file, f.read().splitlines()))
+        except OSError as exc:
+            raise UsageError(f"cannot read {settings.file}: {exc.strerror}") from None
+    return sources
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines of stdin, read by a daemon thread so that events keep flowing
+    while the loop waits for input, and an exit never waits for a read."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+def load_schema(settings: Settings) -> Schema:
+    """The --schema file, else the bundled command table."""
+    try:
+        if settings.schema_file:
+            from qmpshell.schemafile import load_schema_file
+
+            return load_schema_file(settings.schema_file)
+        from qmpshell.table import load_bundled_schema
+
+        return load_bundled_schema()
+    except ImportError as exc:
+        raise SchemaError(f"the command table is not available ({exc.name})") from None
+    except OSError as exc:
+        raise SchemaError(f"cannot read {settings.schema_file}: {exc.strerror}") from None
+
+
+def open_log(path: str | None) -> MessageLog | None:
+    if path is None:
+        return None
+    from qmpshell.logfile import MessageLog
+
+    try:
+        return MessageLog.open(path)
+    except OSError as exc:
+        raise UsageError(f"cannot open the log file {path}: {exc.strerror}") from None
+
+
+def make_connection(settings: Settings, address: str, log: MessageLog | None) -> Connection:
+    from qmpshell.client import Connection, TLSOptions
+
+    tls = (TLSOptions(settings.tls_ca, settings.tls_cert, settings.tls_key)
+           if settings.tls else None)
+    return Connection(address, timeout=settings.timeout,
+                      negotiate=not settings.skip_negotiation, tls=tls, log=log)
+
+
+def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
+                out: Callable[[str], None] = write_stdout) -> Runner:
+    from qmpshell.session import Runner
+    from qmpshell.shorthand import ShorthandParser
+
+    parser = ShorthandParser(schema, allow_unknown=conn is not None)
+    return Runner(settings, parser=parser, schema=schema, connection=conn,
+                  out=out, report=report_to_stderr)
+
+
+async def list_live_commands(conn: Connection) -> int:
+    reply = await conn.execute({"execute": "query-commands"})
+    names = sorted(c["name"] for c in reply.get("return", []) if isinstance(c, dict))
+    write_stdout("\n".join(names))
+    return EXIT_OK
+
+
+def format_settings(settings: Settings) -> str:
+    """The effective settings, one ``name = value`` per line."""
+    from dataclasses import fields
+
+    return "\n".join(f"{f.name} = {getattr(settings, f.name)!r}" for f in fields(settings))
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, stop Python from complaining at exit."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

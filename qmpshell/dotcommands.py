@@ -1,0 +1,111 @@
+"""Parsing the shell's own dot-commands (``.wait``, ``.sleep`` ...).
+
+Dot-commands belong to the shell, never to QEMU; this module only turns
+their text into values, the runner carries them out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmpshell.errors import ParseError
+
+NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".quit")
+
+
+@dataclass(frozen=True)
+class DotCommand:
+    """A parsed dot-command: its name (without the dot) and what follows."""
+
+    name: str
+    rest: str = ""
+
+
+@dataclass(frozen=True)
+class WaitSpec:
+    """``.wait EVENT [timeout=S] [key=value ...]``."""
+
+    event: str
+    timeout: float | None = None
+    match: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        """True when ``event`` has this name and every key=value (dotted keys
+        reach into nested data; values compare as they would be typed)."""
+        if str(event.get("event", "")).upper() != self.event.upper():
+            return False
+        data = event.get("data", {})
+        return all(_as_typed(_lookup(data, key)) == value for key, value in self.match.items())
+
+
+def parse_dot(line: str) -> DotCommand:
+    """Split ``.name rest``; unknown names are a ParseError with suggestions."""
+    text = line.strip()
+    name, _, rest = text.partition(" ")
+    if name not in NAMES:
+        close = [n for n in NAMES if n.startswith(name[:3])] if len(name) > 1 else []
+        hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(NAMES)})"
+        raise ParseError(f"unknown dot-command {name}{hint}", 1, line)
+    return DotCommand(name[1:], rest.strip())
+
+
+def parse_wait(rest: str) -> WaitSpec:
+    """The arguments of ``.wait``."""
+    words = _split(rest)
+    if not words or "=" in words[0]:
+        raise ParseError(".wait needs an event name: .wait EVENT [timeout=S] [key=value ...]")
+    timeout: float | None = None
+    match: dict[str, str] = {}
+    for word in words[1:]:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise ParseError(f".wait: expected key=value, got {word!r}")
+        if key == "timeout":
+            timeout = parse_seconds(value, ".wait timeout")
+        elif key in match:
+            raise ParseError(f".wait: duplicate key {key!r}")
+        else:
+            match[key] = value
+    return WaitSpec(words[0], timeout, match)
+
+
+def parse_seconds(text: str, what: str = ".sleep") -> float:
+    """A non-negative number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ParseError(f"{what}: expected a number of seconds, got {text!r}") from None
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ParseError(f"{what}: expected a number of seconds, got {text!r}")
+    return seconds
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError as exc:
+        raise ParseError(f"unbalanced quotes ({exc})") from None
+
+
+_MISSING = object()
+
+
+def _lookup(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return _MISSING
+        data = data[part]
+    return data
+
+
+def _as_typed(value: Any) -> str | None:
+    """A JSON value as a person types it: strings bare, the rest as JSON."""
+    if value is _MISSING:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)

@@ -1,0 +1,40 @@
+"""The message log behind ``--logfile``: every message sent and received.
+
+One JSON object per line, appended and flushed per message so that a crash
+loses nothing.  Secret arguments are masked here; the server still gets the
+real values because only this copy is masked.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from qmpshell.secrets import mask_value
+
+SENT = "sent"
+RECEIVED = "received"
+
+
+class MessageLog:
+    """An append-only JSON-lines log of the protocol traffic."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    @classmethod
+    def open(cls, path: str) -> MessageLog:
+        """Open ``path`` for appending (OSError when it cannot be opened)."""
+        return cls(open(path, "a", encoding="utf-8"))  # noqa: SIM115 - closed by close()
+
+    def write(self, direction: str, message: Any) -> None:
+        """Append one message; ``direction`` is :data:`SENT` or :data:`RECEIVED`."""
+        entry = {"time": datetime.now(UTC).isoformat(timespec="microseconds"),
+                 "direction": direction,
+                 "message": mask_value(message)}
+        self._stream.write(json.dumps(entry) + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.close()

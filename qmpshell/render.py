@@ -1,0 +1,133 @@
+"""Turning replies, errors, events and requests into text.
+
+Pure: every function takes a message and returns the text to show; the
+runner writes it wherever its output goes (stdout, or above the prompt).
+Colour is decided once, by whoever builds the :class:`Renderer`.
+
+Compact output is exactly ``json.dumps(message)`` on one line, so scripts
+can read it back; pretty output is indented, events carry a readable time
+and errors read as ``error: CLASS: description``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from qmpshell.settings import DEFAULT_STYLE
+
+HMP_COMMAND = "human-monitor-command"
+
+
+def compact(message: Any) -> str:
+    """One line of JSON, as json.dumps writes it."""
+    return json.dumps(message)
+
+
+def indented(message: Any) -> str:
+    """Indented JSON for people."""
+    return json.dumps(message, indent=2)
+
+
+def event_time(event: dict[str, Any]) -> str:
+    """The event's timestamp as local date and time to the millisecond ('' if absent)."""
+    stamp = event.get("timestamp")
+    if not isinstance(stamp, dict):
+        return ""
+    try:
+        when = datetime.fromtimestamp(stamp["seconds"] + stamp.get("microseconds", 0) / 1e6)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return ""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def hmp_text(reply: dict[str, Any]) -> str | None:
+    """The text of a human-monitor-command reply, None if it is not one."""
+    value = reply.get("return")
+    if isinstance(value, str):
+        return value.rstrip("\n")
+    return None
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders messages for one output: pretty or compact, coloured or plain."""
+
+    pretty: bool = False
+    color: bool = False
+    style: str = DEFAULT_STYLE
+
+    def reply(self, reply: dict[str, Any]) -> str:
+        """A reply: ``{"return": ...}`` or an error."""
+        error = reply.get("error")
+        if self.pretty and isinstance(error, dict):
+            return self.error(str(error.get("class", "")), str(error.get("desc", "")))
+        return self._json(reply)
+
+    def hmp_reply(self, reply: dict[str, Any]) -> str:
+        """A human-monitor-command reply: its text as text, errors as errors."""
+        text = hmp_text(reply)
+        return self.reply(reply) if text is None else text
+
+    def event(self, event: dict[str, Any]) -> str:
+        """An asynchronous event; pretty ones start with a readable time and the name."""
+        if not self.pretty:
+            return self._json(event)
+        header = f"{event_time(event)} {event.get('event', '?')}".strip()
+        data = event.get("data")
+        body = "" if data is None else "\n" + self._json(data)
+        return self._paint([("Token.Generic.Subheading", header)]) + body
+
+    def request(self, request: dict[str, Any]) -> str:
+        """A request as sent (for -v and --dry-run)."""
+        return self._json(request)
+
+    def error(self, error_class: str, desc: str) -> str:
+        """An error as a person reads it."""
+        return self._paint([("Token.Generic.Error", "error: "),
+                            ("Token.Name.Exception", f"{error_class}: " if error_class else ""),
+                            ("Token.Generic.Error", desc)])
+
+    def text(self, text: str) -> str:
+        """Plain text (.echo, help): never coloured."""
+        return text
+
+    def _json(self, message: Any) -> str:
+        text = indented(message) if self.pretty else compact(message)
+        if not self.color:
+            return text
+        return highlight_json(text, self.style)
+
+    def _paint(self, parts: list[tuple[str, str]]) -> str:
+        if not self.color:
+            return "".join(text for _, text in parts)
+        return paint(parts, self.style)
+
+
+def highlight_json(text: str, style: str) -> str:
+    """``text`` highlighted as JSON for a 256-colour terminal."""
+    from pygments import highlight  # only when colour is on: keeps start-up cheap
+    from pygments.lexers.data import JsonLexer
+
+    return highlight(text, JsonLexer(), _formatter(style)).rstrip("\n")
+
+
+def paint(parts: list[tuple[str, str]], style: str) -> str:
+    """Text pieces coloured by pygments token names ('Token.Generic.Error')."""
+    from pygments import format as pygments_format
+    from pygments.token import string_to_tokentype
+
+    tokens = [(string_to_tokentype(name), text) for name, text in parts if text]
+    return pygments_format(tokens, _formatter(style)).rstrip("\n")
+
+
+def _formatter(style: str) -> Any:
+    from pygments.formatters.terminal256 import Terminal256Formatter
+    from pygments.util import ClassNotFound
+
+    try:
+        return Terminal256Formatter(style=style)
+    except ClassNotFound:
+        return Terminal256Formatter(style=DEFAULT_STYLE)

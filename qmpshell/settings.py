@@ -1,0 +1,101 @@
+"""The one settings object, built once by ``cli`` and passed down.
+
+Everything the parts need to know about the command line (and, later, the
+config file) lives here, already resolved: colour is a yes/no, not 'auto';
+pretty is a yes/no, not 'default'.  No other module looks at the
+environment or at ``sys.argv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_STYLE = "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective options of one qmpshell run."""
+
+    address: str | None = None
+    commands: tuple[str, ...] = ()
+    file: str | None = None
+    exit_on_error: bool = False
+    dry_run: bool = False
+    pretty: bool = False
+    verbose: bool = False
+    logfile: str | None = None
+    hmp: bool = False
+    skip_negotiation: bool = False
+    record: str | None = None
+    spawn: bool = False
+    qemu_args: tuple[str, ...] = ()
+    qemu_binary: str = "qemu-system-x86_64"
+    schema_file: str | None = None
+    color: bool = False
+    style: str = DEFAULT_STYLE
+    timeout: float | None = None
+    vi: bool = False
+    yes: bool = False
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    list_commands: bool = False
+    print_config: bool = False
+    interactive: bool = False
+    """No -c/-f and stdin is a terminal: the prompt runs."""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_ca or self.tls_cert or self.tls_key)
+
+
+def resolve_color(choice: str | None, env: Mapping[str, str], isatty: bool) -> bool:
+    """--color auto|always|never, with NO_COLOR (https://no-color.org) honoured
+    for 'auto' and TERM=dumb treated as no colour."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if env.get("NO_COLOR"):
+        return False
+    return isatty and env.get("TERM") != "dumb"
+
+
+def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
+                       env: Mapping[str, str], stdin_tty: bool,
+                       stdout_tty: bool) -> Settings:
+    """Resolve the parsed command line against the terminal and environment."""
+    interactive = not args.commands and args.file is None and stdin_tty and not (
+        args.list_commands or args.print_config)
+    pretty = args.pretty if args.pretty is not None else stdout_tty
+    return Settings(
+        address=args.address,
+        commands=tuple(args.commands),
+        file=args.file,
+        exit_on_error=args.exit_on_error,
+        dry_run=args.dry_run,
+        pretty=pretty,
+        verbose=args.verbose,
+        logfile=args.logfile,
+        hmp=args.hmp,
+        skip_negotiation=args.skip_negotiation,
+        record=args.record,
+        spawn=args.spawn,
+        qemu_args=tuple(qemu_args),
+        qemu_binary=env.get("QEMU") or "qemu-system-x86_64",
+        schema_file=args.schema,
+        color=resolve_color(args.color, env, stdout_tty),
+        style=args.style or DEFAULT_STYLE,
+        timeout=args.timeout,
+        vi=bool(args.vi),
+        yes=bool(args.yes),
+        tls_ca=args.tls_ca,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        list_commands=args.list_commands,
+        print_config=args.print_config,
+        interactive=interactive,
+    )
