@@ -50,7 +50,9 @@ def _schema_from_spec(text: str, path: Path) -> Schema:
     try:
         schema = schema_from_spec_text(text, str(path))
     except SchemaError as exc:
-        raise SchemaError(f"{path}: {exc}") from exc
+        line, message = getattr(exc, "line", None), getattr(exc, "message", str(exc))
+        where = f"{path}:{line}" if isinstance(line, int) else str(path)
+        raise SchemaError(f"{where}: {message}") from exc
     if not schema.commands:
         raise SchemaError(f"{path}: neither a QMP spec file nor a query-qmp-schema reply "
                           "(no commands found)")
