@@ -7,6 +7,7 @@ in scripts as well as at the prompt (nothing here imports prompt_toolkit).
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from typing import Any
 
@@ -45,8 +46,7 @@ def command_list(schema: Schema) -> str:
     known = [g for g, _ in GROUPS]
     sections = [(title, by_group.get(g, [])) for g, title in GROUPS]
     sections += [(g, cmds) for g, cmds in sorted(by_group.items()) if g not in known]
-    width = max((len(n) for n in schema.commands), default=10) + 2
-    width = min(width, 32)
+    width = min(max((len(n) for n in schema.commands), default=10) + 2, 32)
     out: list[str] = []
     for title, cmds in sections:
         if not cmds:
@@ -56,11 +56,11 @@ def command_list(schema: Schema) -> str:
             note = cmd.title or first_line(cmd.doc)
             if cmd.deprecated:
                 note = f"(deprecated) {note}".rstrip()
-            out.append(f"  {cmd.name:<{width}}{note}".rstrip())
+            out.append(_fit(f"  {_pad(cmd.name, width)}{note}".rstrip()))
         out.append("")
     out.append("Shell commands:")
     for name, doc in DOT_COMMANDS.items():
-        out.append(f"  {name:<{width}}{doc}")
+        out.append(f"  {name:<11}{doc}")
     out.append("")
     out.append("'.help CMD' or 'CMD ?' shows a command's arguments and an example.")
     return "\n".join(out)
@@ -88,8 +88,8 @@ def command_help(schema: Schema, name: str) -> str:
         notes.append("only on " + ", ".join(cmd.targets))
     if notes:
         out.append("(" + "; ".join(notes) + ")")
-    doc = cmd.doc.strip()
-    if doc and doc != cmd.title:
+    doc = doc_body(cmd.doc, cmd.title)
+    if doc:
         out += ["", textwrap.indent(doc, "  ")]
     out += ["", *arguments_text(schema, cmd)]
     examples = [e for e in cmd.examples if e.direction == "->"]
@@ -97,6 +97,35 @@ def command_help(schema: Schema, name: str) -> str:
         out += ["", "Example:" if len(examples) == 1 else "Examples:"]
         out += [f"  {example_line(e)}" for e in examples]
     return "\n".join(out)
+
+
+_SECTION = re.compile(r"^(?P<name>[A-Z][\w ]*):\s*$")
+_SHOWN_ELSEWHERE = ("Arguments", "Example", "Examples")
+
+
+def doc_body(doc: str, title: str) -> str:
+    """The documentation without what help shows in its own way: the title
+    paragraph, the spec's argument list and its JSON examples."""
+    kept: list[str] = []
+    skipping = False
+    for line in doc.strip().splitlines():
+        header = _SECTION.match(line)
+        if header:
+            skipping = header.group("name") in _SHOWN_ELSEWHERE
+        if not skipping:
+            kept.append(line)
+    paragraphs = "\n".join(kept).strip().split("\n\n")
+    if paragraphs and _words(paragraphs[0]) == _words(title):
+        paragraphs = paragraphs[1:]
+    return "\n\n".join(p.strip("\n") for p in paragraphs).strip()
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _fit(line: str) -> str:
+    return line if len(line) <= WIDTH else line[:WIDTH - 3] + "..."
 
 
 def arguments_text(schema: Schema, cmd: Command) -> list[str]:
@@ -108,9 +137,14 @@ def arguments_text(schema: Schema, cmd: Command) -> list[str]:
             return ["Arguments: any key=value options"]
         return ["Arguments: none"]
     out = ["Arguments:"]
-    width = min(max(len(m.name) for m in members) + 2, 28)
-    for m in sorted(members, key=lambda m: m.optional):
-        out.append("  " + _member_row(schema, m, width))
+    rows = [(m.name, schema.describe(m.type), _need(m), first_line(m.doc))
+            for m in sorted(members, key=lambda m: m.optional)]
+    name_w = min(max(len(r[0]) for r in rows) + 2, 28)
+    kind_w = min(max(len(r[1]) for r in rows) + 2, 40)
+    need_w = max(len(r[2]) for r in rows) + 2
+    for name, kind, need, doc in rows:
+        line = f"  {_pad(name, name_w)}{_pad(kind, kind_w)}{_pad(need, need_w)}{doc}"
+        out.append(line.rstrip())
     if info.tag and info.variants:
         cases = ", ".join(v for v, _ in info.variants)
         out.append(textwrap.fill(f"more arguments depend on {info.tag}: {cases}", WIDTH,
@@ -120,13 +154,12 @@ def arguments_text(schema: Schema, cmd: Command) -> list[str]:
     return out
 
 
-def _member_row(schema: Schema, m: Member, width: int) -> str:
-    kind = schema.describe(m.type)
-    need = "optional" if m.optional else "required"
-    extra = ", deprecated" if m.deprecated else ""
-    row = f"{m.name:<{width}}{kind} ({need}{extra})"
-    doc = first_line(m.doc)
-    return f"{row}  {doc}" if doc else row
+def _need(m: Member) -> str:
+    return ("optional" if m.optional else "required") + (", deprecated" if m.deprecated else "")
+
+
+def _pad(text: str, width: int) -> str:
+    return f"{text:<{width}}" if len(text) < width else f"{text}  "
 
 
 def example_line(example: Example) -> str:

@@ -47,10 +47,14 @@ def short_type(schema: Schema, type_name: str) -> str:
 
 def signature(schema: Schema, name: str, args_type: str, given: dict[str, Any],
               current: str = "") -> Fragments:
-    """``name  arg:type?  ...`` with the argument at the cursor emphasised."""
+    """``name  arg:type?  ...`` with the argument at the cursor (or those the
+    partial word there may become) emphasised."""
     out: Fragments = [("class:toolbar.command", name)]
-    for m in schema.members_for(args_type, given):
-        style = "class:toolbar.current" if m.name == current else "class:toolbar.arg"
+    members = schema.members_for(args_type, given)
+    names = [m.name for m in members]
+    at = {current} if current in names else {n for n in names if current and n.startswith(current)}
+    for m in members:
+        style = "class:toolbar.current" if m.name in at else "class:toolbar.arg"
         if m.name in given and m.name != current:
             style = "class:toolbar.given"
         out.append(("", "  "))
