@@ -421,11 +421,10 @@ def _read_examples(rest: list[SourceLine]) -> Iterator[Example]:
         direction, chunk = head[:2], [head[2:].strip()]
         depth = _depth(chunk[0])
         k += 1
-        while depth > 0 and k < len(rest):
+        while depth > 0 and k < len(rest) and _continues(rest, k):
             nxt = rest[k].text
-            if not nxt.strip() or nxt.lstrip().startswith(("->", "<-")):
-                break
-            chunk.append(nxt.strip())
+            if nxt.strip():
+                chunk.append(nxt.strip())
             depth += _depth(nxt)
             k += 1
         source = "\n".join(chunk)
@@ -435,6 +434,18 @@ def _read_examples(rest: list[SourceLine]) -> Iterator[Example]:
             yield Example(line=first.number, direction=direction, text=source, valid=False)
         else:
             yield Example(line=first.number, direction=direction, json=value)
+
+
+def _continues(rest: list[SourceLine], k: int) -> bool:
+    """Whether line ``k`` goes on with an unfinished JSON value: not a new
+    example, and a blank line only when indented JSON follows it (query-pci)."""
+    text = rest[k].text
+    if text.lstrip().startswith(("->", "<-")):
+        return False
+    if text.strip():
+        return True
+    after = next((b.text for b in rest[k:] if b.text.strip()), "")
+    return after[:1].isspace() or after[:1] in '{}[]"' if after else False
 
 
 def _depth(text: str) -> int:
