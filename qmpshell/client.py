@@ -81,6 +81,10 @@ class Reply:
     """Arrival number; events with a smaller one arrived before it."""
 
 
+class TruncatedMessage(EOFError):
+    """The server hung up in the middle of a message."""
+
+
 class _Client(QMPClient):
     """QMPClient with hooks that number, log and route what arrives."""
 
@@ -107,6 +111,12 @@ class _Client(QMPClient):
         if isinstance(reply_id, str):
             self._owner._reply_seq[reply_id] = self._owner._seq
         await super()._on_message(msg)
+
+    async def _readline(self) -> bytes:
+        line = await super()._readline()
+        if not line.endswith(b"\n"):
+            raise TruncatedMessage
+        return line
 
     def _set_state(self, state: Runstate) -> None:
         super()._set_state(state)
@@ -153,7 +163,8 @@ class Connection:
             await asyncio.wait_for(self._client.connect(target, ssl=ctx), limit)
         except TimeoutError:
             await self._quiet_disconnect()
-            what = "a greeting" if self.negotiate else "the connection"
+            what = "connection" if not self.negotiate else (
+                "greeting" if self._client.greeting is None else "reply to qmp_capabilities")
             raise ConnectError(f"{self.address}: no {what} within {limit:g} s "
                                "(is this a QMP socket? -N skips the greeting)") from None
         except LibConnectError as exc:
@@ -311,10 +322,14 @@ def _connect_reason(exc: BaseException) -> str:
 
 def _lost_reason(exc: BaseException) -> str:
     """A sentence for why an established connection went away."""
+    if isinstance(exc, TruncatedMessage):
+        return "the server closed the connection in the middle of a message"
     if isinstance(exc, EOFError):
         return "the server closed the connection"
-    if isinstance(exc, DeserializationError | UnexpectedTypeError):
-        return f"the server sent a message that is not a JSON object ({_cause(exc)})"
+    if isinstance(exc, DeserializationError):
+        return "the server sent malformed JSON"
+    if isinstance(exc, UnexpectedTypeError):
+        return "the server sent JSON that is not an object"
     if isinstance(exc, ValueError | asyncio.LimitOverrunError):
         return f"a message from the server is larger than {READ_LIMIT // 2**20} MiB"
     if isinstance(exc, OSError):

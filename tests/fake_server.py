@@ -1,0 +1,183 @@
+"""A scripted QMP server for the faults a real QEMU will not produce on demand:
+no greeting, garbage, replies dribbled a byte at a time, huge replies, a socket
+closed mid-reply, a server that never answers.
+
+It runs in a thread with plain blocking sockets, so the shell under test can
+be a subprocess.  Each command name maps to a behaviour: a function that gets
+the connected socket and the request and writes whatever it likes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
+                                "package": "fake"}, "capabilities": ["oob"]}}
+
+Behaviour = Callable[[socket.socket, dict[str, Any]], None]
+
+
+def send(sock: socket.socket, message: Any) -> None:
+    sock.sendall(json.dumps(message).encode() + b"\r\n")
+
+
+def answer(value: Any = None) -> Behaviour:
+    """Reply normally with ``{"return": value}`` (an empty object by default)."""
+    def behave(sock: socket.socket, request: dict[str, Any]) -> None:
+        send(sock, _with_id({"return": {} if value is None else value}, request))
+    return behave
+
+
+def garbage(sock: socket.socket, request: dict[str, Any]) -> None:
+    sock.sendall(b"{this is not json\r\n")
+
+
+def bytewise(sock: socket.socket, request: dict[str, Any]) -> None:
+    data = json.dumps(_with_id({"return": {"status": "running", "running": True}},
+                               request)).encode() + b"\r\n"
+    if sock.family != socket.AF_UNIX:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(len(data)):
+        sock.sendall(data[i:i + 1])
+        time.sleep(0.0005)
+
+
+def huge(size: int) -> Behaviour:
+    """Reply with a string of ``size`` bytes: ``{"return": "xxx..."}``."""
+    def behave(sock: socket.socket, request: dict[str, Any]) -> None:
+        send(sock, _with_id({"return": "x" * size}, request))
+    return behave
+
+
+def close_mid_reply(sock: socket.socket, request: dict[str, Any]) -> None:
+    data = json.dumps(_with_id({"return": {"status": "running"}}, request)).encode()
+    sock.sendall(data[: len(data) // 2])
+    raise ConnectionAbortedError  # the handler closes the socket
+
+
+def never(sock: socket.socket, request: dict[str, Any]) -> None:
+    """Read the request, answer nothing."""
+
+
+def _with_id(reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    if "id" in request:
+        return {**reply, "id": request["id"]}
+    return reply
+
+
+def _requests(conn: socket.socket) -> Iterator[dict[str, Any] | None]:
+    """Requests as they arrive: QMP clients need not end them with a newline."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    while chunk := conn.recv(65536):
+        buffer += chunk.decode()
+        while buffer.strip():
+            try:
+                request, end = decoder.raw_decode(buffer.lstrip())
+            except ValueError:
+                if "\n" not in buffer:
+                    break  # wait for the rest
+                buffer = buffer.split("\n", 1)[1]
+                yield None
+                continue
+            buffer = buffer.lstrip()[end:]
+            yield request if isinstance(request, dict) else None
+
+
+class FakeQMP:
+    """A QMP server on a UNIX socket (``path``) or on TCP (``tcp=True``: ``port``).
+
+    ``greeting``: 'normal', 'none' (answers commands right away, as the guest
+    agent does), 'silent' (accepts and says nothing), 'close' (hangs up at
+    once) or 'garbage'.  ``received`` collects every request."""
+
+    def __init__(self, workdir: Path, *, greeting: str = "normal",
+                 behaviours: dict[str, Behaviour] | None = None, tcp: bool = False) -> None:
+        self.greeting = greeting
+        self.behaviours = behaviours or {}
+        self.received: list[dict[str, Any]] = []
+        self.connections = 0
+        self.path = workdir / "fake.sock"
+        if tcp:
+            self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._server.bind(("127.0.0.1", 0))
+            self.port = int(self._server.getsockname()[1])
+            self.address = f"127.0.0.1:{self.port}"
+        else:
+            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._server.bind(str(self.path))
+            self.address = str(self.path)
+        self._server.listen(4)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._clients: list[socket.socket] = []
+
+    def __enter__(self) -> FakeQMP:
+        t = threading.Thread(target=self._accept_loop, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)
+        self._server.close()
+        for c in self._clients:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+            c.close()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._clients.append(conn)
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            if not self._greet(conn):
+                return
+            for request in _requests(conn):
+                if request is None:
+                    send(conn, {"error": {"class": "GenericError", "desc": "bad JSON"}})
+                    continue
+                self.received.append(request)
+                name = request.get("execute", "")
+                if name == "qmp_capabilities":
+                    send(conn, _with_id({"return": {}}, request))
+                    continue
+                self.behaviours.get(name, answer())(conn, request)
+        except OSError:
+            pass
+        finally:
+            if self.greeting != "silent" or self._stop.is_set():
+                conn.close()
+
+    def _greet(self, conn: socket.socket) -> bool:
+        if self.greeting == "normal":
+            send(conn, GREETING)
+        elif self.greeting == "garbage":
+            conn.sendall(b"Welcome to the machine!\r\n")
+        elif self.greeting == "close":
+            conn.close()
+            return False
+        elif self.greeting == "silent":
+            self._stop.wait()
+            return False
+        return True
