@@ -16,15 +16,16 @@ _qmpshell_files() {
 # directories under what is typed so far; HOST:PORT is left to the user.
 _qmpshell_addresses() {
     local cur=$1 f pattern IFS=$'\n'
+    local -A seen=()
     COMPREPLY=()
     compopt -o filenames 2>/dev/null
     for pattern in '/var/run/libvirt/qemu/*.monitor' '/var/lib/libvirt/qemu/domain-*/monitor.sock' '/run/*/qmp*.sock' '/run/*/*.qmp' '/tmp/*.sock' '/tmp/*qmp*' '/tmp/*/qmp*.sock'; do
         for f in $(compgen -G "$pattern"); do
-            [[ -S $f && $f == "$cur"* ]] && COMPREPLY+=("$f")
+            [[ -S $f && $f == "$cur"* && -z ${seen[$f]} ]] && seen[$f]=1 && COMPREPLY+=("$f")
         done
     done
     for f in $(compgen -f -- "$cur"); do
-        [[ -S $f || -d $f ]] && COMPREPLY+=("$f")
+        [[ (-S $f || -d $f) && -z ${seen[$f]} ]] && COMPREPLY+=("$f")
     done
 }
 

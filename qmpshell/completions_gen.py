@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qmpshell import __version__
+from qmpshell.config import CONFIG_KEYS
 from qmpshell.options import EPILOG, build_parser
 
 #: Where QMP sockets usually are: libvirt's monitors, /run, /tmp.
@@ -166,15 +167,16 @@ _qmpshell_files() {{
 # directories under what is typed so far; HOST:PORT is left to the user.
 _qmpshell_addresses() {{
     local cur=$1 f pattern IFS=$'\\n'
+    local -A seen=()
     COMPREPLY=()
     compopt -o filenames 2>/dev/null
     for pattern in {globs}; do
         for f in $(compgen -G "$pattern"); do
-            [[ -S $f && $f == "$cur"* ]] && COMPREPLY+=("$f")
+            [[ -S $f && $f == "$cur"* && -z ${{seen[$f]}} ]] && seen[$f]=1 && COMPREPLY+=("$f")
         done
     done
     for f in $(compgen -f -- "$cur"); do
-        [[ -S $f || -d $f ]] && COMPREPLY+=("$f")
+        [[ (-S $f || -d $f) && -z ${{seen[$f]}} ]] && COMPREPLY+=("$f")
     done
 }}
 
@@ -382,6 +384,8 @@ def man_page(parser: argparse.ArgumentParser) -> str:
     out = [
         f'.\\" {HEADER}',
         f'.TH QMPSHELL 1 "" "qmpshell {__version__}" "User Commands"',
+        ".nh",
+        ".ad l",
         ".SH NAME",
         "qmpshell \\- an interactive shell for the QEMU Machine Protocol (QMP)",
         ".SH SYNOPSIS",
@@ -432,7 +436,7 @@ def man_page(parser: argparse.ArgumentParser) -> str:
         ".SH FILES",
         ".TP",
         ".I $XDG_CONFIG_HOME/qmpshell/config.toml",
-        "Settings: address, pretty, color, style, keys, history_size, confirm, timeout",
+        f"Settings: {', '.join(CONFIG_KEYS)}",
         "(default \\fI~/.config/qmpshell/config.toml\\fR). "
         "Command\\-line options win over the file;",
         "\\fBqmpshell \\-\\-print\\-config\\fR shows the effective settings and where each "
