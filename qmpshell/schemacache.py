@@ -22,9 +22,10 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from qmpshell.schema import Command, Event, Example, Member, Schema, TypeInfo
@@ -137,9 +138,10 @@ def _fields_out(obj: Any, default: Any) -> dict[str, Any]:
 
 
 def _member_out(m: Member) -> list[Any]:
-    """[name, type, optional, features, doc, hint], without trailing defaults."""
-    out: list[Any] = [m.name, m.type, m.optional, list(m.features), m.doc, m.hint]
-    while len(out) > 2 and out[-1] in (False, [], ""):
+    """[name, type, optional, doc, features, hint] (Member's field order),
+    without trailing defaults: most members are just [name, type]."""
+    out: list[Any] = [m.name, m.type, m.optional, m.doc, list(m.features), m.hint]
+    while len(out) > 2 and out[-1] in (False, "", []):
         out.pop()
     return out
 
@@ -161,25 +163,36 @@ def _command_out(cmd: Command) -> dict[str, Any]:
     return out
 
 
-def _type_in(d: Mapping[str, Any]) -> TypeInfo:
-    get = d.get
-    return TypeInfo(
-        name=_str(d["name"]), kind=_str(d["kind"]), builtin=_str(get("builtin", "")),
-        values=_strs(get("values", ())),
-        members=tuple(map(_member_in, _list(get("members", ())))),
-        open=_bool(get("open", False)), tag=_str(get("tag", "")),
-        variants=tuple((_str(v), _str(t)) for v, t in _list(get("variants", ()))),
-        element=_str(get("element", "")), alternatives=_strs(get("alternatives", ())),
-        features=_strs(get("features", ())))
+def _type_in(d: object) -> TypeInfo:
+    if type(d) is not dict:
+        raise TypeError("expected an object")
+    return TypeInfo(**{key: _TYPE_FIELDS[key](value) for key, value in d.items()})
 
 
-def _member_in(m: list[Any]) -> Member:
-    n = len(m)
-    if type(m) is not list or not 2 <= n <= 6:
+def _members_in(value: object) -> tuple[Member, ...]:
+    return tuple(map(_member_in, _list(value)))
+
+
+def _member_in(m: object) -> Member:
+    """Checked inline: this runs for every member of every type on a warm start."""
+    if type(m) is not list or not 2 <= len(m) <= 6:
         raise TypeError("member")
-    return Member(name=_str(m[0]), type=_str(m[1]), optional=n > 2 and _bool(m[2]),
-                  features=_strs(m[3]) if n > 3 else (), doc=_str(m[4]) if n > 4 else "",
-                  hint=_str(m[5]) if n > 5 else "")
+    name, type_name, *rest = m
+    if type(name) is not str or type(type_name) is not str:
+        raise TypeError("member name or type")
+    if not rest:
+        return Member(name, type_name)
+    optional = rest[0]
+    if type(optional) is not bool:
+        raise TypeError("member optional")
+    if len(rest) == 1:
+        return Member(name, type_name, optional)
+    optional, doc, features, hint = rest + [False, "", [], ""][len(rest):]
+    return Member(name, type_name, optional, _str(doc), _strs(features), _str(hint))
+
+
+def _variants_in(value: object) -> tuple[tuple[str, str], ...]:
+    return tuple((_str(case), _str(type_name)) for case, type_name in _list(value))
 
 
 def _command_in(d: Mapping[str, Any]) -> Command:
@@ -224,3 +237,11 @@ def _list(value: object) -> list[Any] | tuple[Any, ...]:
     if type(value) is not list and type(value) is not tuple:
         raise TypeError(f"expected a list, got {type(value).__name__}")
     return value
+
+
+_TYPE_FIELDS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
+    "name": _str, "kind": _str, "builtin": _str, "values": _strs,
+    "members": _members_in, "open": _bool, "tag": _str, "variants": _variants_in,
+    "element": _str, "alternatives": _strs, "features": _strs,
+})
+"""TypeInfo field -> its decoder; an unknown key makes the entry a miss."""
