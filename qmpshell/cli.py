@@ -11,6 +11,7 @@ one place that turns errors into messages and exit statuses:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import importlib
@@ -19,8 +20,17 @@ import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qmpshell.config import (
+    Setting,
+    apply_to_args,
+    config_path,
+    format_config,
+    load_config,
+    merge_settings,
+)
 from qmpshell.errors import ConnectError, QmpShellError, SchemaError
 from qmpshell.options import build_parser, split_qemu_args
 from qmpshell.settings import Settings, settings_from_args
@@ -65,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     ours, qemu_args = split_qemu_args(args_in)
     args = build_parser().parse_args(ours)
-    settings = settings_from_args(args, qemu_args, env=os.environ,
-                                  stdin_tty=sys.stdin.isatty(), stdout_tty=sys.stdout.isatty())
+    merged, config_file = read_config(args)
+    settings = settings_from_args(apply_to_args(args, merged), qemu_args, env=os.environ,
+                                  stdin_tty=sys.stdin.isatty(), stdout_tty=sys.stdout.isatty(),
+                                  history_size=merged["history_size"].value)
+    if settings.print_config:
+        sys.stdout.write(format_config(merged, config_file))
+        return EXIT_OK
     try:
         check_usage(settings)
         return asyncio.run(_guarded(settings))
@@ -78,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_FAILED
+
+
+def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], Path]:
+    """The config file merged under the command line; its problems are warnings."""
+    path = config_path(os.environ, Path.home())
+    values, warnings = load_config(path)
+    for warning in warnings:
+        sys.stderr.write(f"qmpshell: warning: {warning}\n")
+    return merge_settings(values, args), path
 
 
 def check_usage(settings: Settings) -> None:
@@ -121,9 +145,6 @@ async def _guarded(settings: Settings) -> int:
 
 async def run(settings: Settings) -> int:
     """Everything after the command line: the exit status."""
-    if settings.print_config:
-        write_stdout(format_settings(settings))
-        return EXIT_OK
     if settings.list_commands and not (settings.address or settings.spawn):
         write_stdout("\n".join(load_schema(settings).command_names()))
         return EXIT_OK
@@ -279,13 +300,6 @@ async def list_live_commands(conn: Connection) -> int:
     names = sorted(c["name"] for c in reply.get("return", []) if isinstance(c, dict))
     write_stdout("\n".join(names))
     return EXIT_OK
-
-
-def format_settings(settings: Settings) -> str:
-    """The effective settings, one ``name = value`` per line."""
-    from dataclasses import fields
-
-    return "\n".join(f"{f.name} = {getattr(settings, f.name)!r}" for f in fields(settings))
 
 
 def _silence_stdout() -> None:

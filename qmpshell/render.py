@@ -47,7 +47,7 @@ def hmp_text(reply: dict[str, Any]) -> str | None:
     """The text of a human-monitor-command reply, None if it is not one."""
     value = reply.get("return")
     if isinstance(value, str):
-        return value.rstrip("\n")
+        return value.replace("\r\n", "\n").rstrip("\n")
     return None
 
 

@@ -42,6 +42,7 @@ class Settings:
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    history_size: int = 10000
     list_commands: bool = False
     print_config: bool = False
     interactive: bool = False
@@ -66,7 +67,7 @@ def resolve_color(choice: str | None, env: Mapping[str, str], isatty: bool) -> b
 
 def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
                        env: Mapping[str, str], stdin_tty: bool,
-                       stdout_tty: bool) -> Settings:
+                       stdout_tty: bool, history_size: int = 10000) -> Settings:
     """Resolve the parsed command line against the terminal and environment."""
     interactive = not args.commands and args.file is None and stdin_tty and not (
         args.list_commands or args.print_config)
@@ -95,6 +96,7 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
         tls_ca=args.tls_ca,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        history_size=history_size,
         list_commands=args.list_commands,
         print_config=args.print_config,
         interactive=interactive,
