@@ -259,13 +259,16 @@ def merge_settings(config: ConfigValues, args: argparse.Namespace) -> dict[str, 
     wins over the file, which wins over :data:`DEFAULTS`.
 
     ``args`` is the parsed command line (``build_parser().parse_args()``),
-    whose overridable options default to None so that 'not given' shows."""
+    whose overridable options default to None so that 'not given' shows.
+    With ``--spawn`` the file's address does not apply: the shell connects
+    to the QEMU it starts."""
     from_args = _from_args(args)
+    ignored = {"address"} if getattr(args, "spawn", False) else set()
     merged = {}
     for key in CONFIG_KEYS:
         if key in from_args:
             merged[key] = Setting(from_args[key], "command line")
-        elif getattr(config, key) is not None:
+        elif getattr(config, key) is not None and key not in ignored:
             merged[key] = Setting(getattr(config, key), "file")
         else:
             merged[key] = Setting(DEFAULTS[key], "default")

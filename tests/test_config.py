@@ -208,6 +208,14 @@ def test_vi_and_yes_on_the_command_line() -> None:
     assert merged["confirm"] == Setting(True, "file")
 
 
+def test_spawn_ignores_the_files_address() -> None:
+    values = ConfigValues(address="/tmp/q.sock", timeout=3.0)
+    merged = merge_settings(values, build_parser().parse_args(["--spawn"]))
+    assert merged["address"] == Setting(None, "default")
+    assert merged["timeout"] == Setting(3.0, "file")
+    assert apply_to_args(build_parser().parse_args(["--spawn"]), merged).address is None
+
+
 def test_nothing_anywhere_gives_the_defaults() -> None:
     merged = merge_settings(ConfigValues(), build_parser().parse_args([]))
     assert {k: s.value for k, s in merged.items()} == dict(DEFAULTS)
