@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from qmpshell.schema import Example
 
 TABLE_FORMAT = 1
 
-CODE_TYPES: dict[str, str] = {
+CODE_TYPES: Mapping[str, str] = {
     "s": "str",
     "B": "str",
     "F": "file",
@@ -40,13 +40,13 @@ CODE_TYPES: dict[str, str] = {
 }
 """args_type code -> schema type name (``-x`` flags are 'flag')."""
 
-CODE_HINTS: dict[str, str] = {"B": "block-device", "F": "file"}
+CODE_HINTS: Mapping[str, str] = {"B": "block-device", "F": "file"}
 """Codes whose values are always live things of one kind."""
 
-NAME_HINTS: dict[str, str] = {"node-name": "node-name", "image-node-name": "node-name"}
+NAME_HINTS: Mapping[str, str] = {"node-name": "node-name", "image-node-name": "node-name"}
 """Argument names that name an existing thing whatever the command."""
 
-ARGUMENT_HINTS: dict[tuple[str, str], str] = {
+ARGUMENT_HINTS: Mapping[tuple[str, str], str] = {
     ("block_resize", "device"): "block-device",
     ("block_passwd", "device"): "block-device",
     ("blockdev-snapshot-sync", "device"): "block-device",
@@ -69,7 +69,7 @@ ARGUMENT_HINTS: dict[tuple[str, str], str] = {
 """(command, argument) -> hint, where only the command tells what a string names
 ('' where a general rule would be wrong: drive-mirror's node-name is a new one)."""
 
-JSON_TYPES: dict[str, str] = {
+JSON_TYPES: Mapping[str, str] = {
     "json-string": "str",
     "json-int": "int",
     "json-number": "number",
@@ -217,6 +217,7 @@ class _Entry:
     name: str
     code: str
     line: int
+    file_line: int
     group: str
     targets: tuple[str, ...]
 
@@ -319,7 +320,9 @@ def _read_entry(block: list[SourceLine], group: str, targets: tuple[str, ...]) -
     if "args_type" not in fields:
         raise SpecError(f"table entry {fields['name']} without .args_type", block[0].file_line)
     name_line = next(b for b in block if ".name" in b.text)
-    return _Entry(fields["name"], fields["args_type"], name_line.number, group, targets)
+    return _Entry(
+        fields["name"], fields["args_type"], name_line.number, name_line.file_line, group, targets
+    )
 
 
 # -- one documentation block ------------------------------------------------
@@ -530,7 +533,7 @@ def _command(entry: _Entry, doc: _Doc | None) -> SpecCommand:
                 )
             )
     except ValueError as err:
-        raise SpecError(str(err), entry.line) from None
+        raise SpecError(f"{entry.name}: {err}", entry.file_line) from None
     return SpecCommand(
         name=entry.name,
         code=entry.code,

@@ -557,6 +557,14 @@ def test_header_without_commit_line_data(blame_text: str) -> None:
     assert err.line == 4 and "header" in err.message
 
 
+def test_bad_args_type_in_the_blame_copy_names_the_file_line(blame_text: str) -> None:
+    rows = blame_text.split("\n")
+    name_row = next(i for i, r in enumerate(rows) if '.name = "block_resize"' in r)
+    bad = blame_text.replace('"device:s?,node-name:s?,size:o"', '"device:s?,node-name:s?,size:Z"')
+    err = error_of(bad)
+    assert (err.line, err.message) == (name_row + 1, "block_resize: unknown args_type code 'Z'")
+
+
 def test_structure_errors_name_their_line() -> None:
     assert error_of(MINI_SPEC.replace('"quiet:-q"', '"quiet:Z"')).line == 9
     unclosed = error_of(MINI_SPEC.replace("#endif\n", ""))
