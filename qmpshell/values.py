@@ -224,6 +224,8 @@ class Typer:
             return {k: self.any_value(v, _join(path, k)) for k, v in node.items.items()}
         if node.quoted:
             return node.text
+        if node.raw[:1] in "[{":
+            return self._read_json(node, path).value
         found, value = bare_literal(node.raw)
         return value if found else node.text
 
