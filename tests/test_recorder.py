@@ -236,7 +236,8 @@ def test_a_recording_replays_to_the_same_requests(tmp_path: Path) -> None:
     # shorthand where it can say it, one line of JSON where it cannot
     assert "block_resize device=scratch size=1073741824" in lines(path)
     json_lines = [json.loads(line) for line in lines(path) if line.startswith("{")]
-    assert json_lines == [{"exec-oob": "migrate-pause"}]
+    assert json_lines == [{"exec-oob": "migrate-pause"},
+                          {"execute": "no-such-command", "arguments": {"x": [1, 2]}}]
 
 
 def test_default_writer_is_the_shorthand_one(tmp_path: Path) -> None:
