@@ -79,7 +79,6 @@ class Runner:
         self._busy = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self._poisoned = False
 
     @property
     def in_transaction(self) -> bool:
@@ -112,7 +111,6 @@ class Runner:
         if not self.parser.in_transaction:
             return True
         self.parser.reset()
-        self._poisoned = False
         return self._fail(ParseError("end of input inside transaction( ... ): missing ')'"),
                           where)
 
@@ -147,17 +145,11 @@ class Runner:
         return await self._shorthand(line)
 
     async def _shorthand(self, line: str) -> bool:
-        try:
-            request = self.parser.feed(line)
-        except ParseError:
-            if self.parser.in_transaction:
-                self._poisoned = True
-            raise
+        # The parser holds transaction( state, and refuses a transaction
+        # whose actions had errors when it closes.
+        request = self.parser.feed(line)
         if request is None:
             return True
-        if self._poisoned:
-            self._poisoned = False
-            raise ParseError("transaction not sent: an action above has an error")
         return await self._execute(request)
 
     # -- requests --------------------------------------------------------
