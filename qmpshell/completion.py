@@ -234,15 +234,15 @@ def resolve_path(schema: Schema, type_name: str, path: tuple[str, ...],
 
 
 def transaction_actions(schema: Schema) -> dict[str, str]:
-    """Action name -> the object type of its data, read from the
-    ``transaction`` command's ``actions`` argument (a union on 'type')."""
-    actions_member = next((m for m in schema.members_for(
-        schema.arguments("transaction").name) if m.name == "actions"), None)
-    if actions_member is None:
-        return {}
-    info = schema.resolve(actions_member.type)
-    if info.kind == "array":
+    """Action name -> the object type of its data: the branches of the
+    ``transaction`` command's ``actions`` union (on 'type') in a live schema,
+    else every command (the bundled table types an action as its command)."""
+    actions_member = schema.arguments("transaction").member("actions")
+    info = schema.resolve(actions_member.type) if actions_member is not None else None
+    if info is not None and info.kind == "array":
         info = schema.resolve(info.element)
+    if schema.command("transaction") is None or info is None or info.tag != "type":
+        return {name: cmd.args_type for name, cmd in schema.commands.items()}
     found: dict[str, str] = {}
     for action, branch in info.variants:
         data = schema.resolve(branch).member("data")

@@ -95,7 +95,7 @@ def command_help(schema: Schema, name: str) -> str:
     examples = [e for e in cmd.examples if e.direction == "->"]
     if examples:
         out += ["", "Example:" if len(examples) == 1 else "Examples:"]
-        out += [f"  {example_line(e)}" for e in examples]
+        out += [f"  {example_line(e, schema)}" for e in examples]
     return "\n".join(out)
 
 
@@ -162,15 +162,15 @@ def _pad(text: str, width: int) -> str:
     return f"{text:<{width}}" if len(text) < width else f"{text}  "
 
 
-def example_line(example: Example) -> str:
+def example_line(example: Example, schema: Schema | None = None) -> str:
     """A spec example request written as the user would type it."""
     request = example.json
     if not isinstance(request, dict) or "execute" not in request:
         return example.text or json.dumps(request)
-    return request_to_shorthand(request)
+    return request_to_shorthand(request, schema)
 
 
-def request_to_shorthand(request: dict[str, Any]) -> str:
+def request_to_shorthand(request: dict[str, Any], schema: Schema | None = None) -> str:
     """``{"execute": C, "arguments": {...}}`` as a shorthand line, using the
     shorthand module's writer so help and recordings agree."""
     try:
@@ -178,7 +178,7 @@ def request_to_shorthand(request: dict[str, Any]) -> str:
     except ImportError:  # shorthand not importable: write it the simple way
         return _simple_shorthand(request)
     try:
-        return str(format_request(request))
+        return str(format_request(request, schema))
     except Exception:  # noqa: BLE001 - an example the writer cannot say stays JSON
         return json.dumps(request)
 

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import is_searching
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.formatted_text.utils import split_lines
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.patch_stdout import patch_stdout
@@ -42,7 +44,7 @@ from qmpshell.errors import ConnectError, QmpShellError
 from qmpshell.history import MaskedFileHistory
 from qmpshell.lexer import ShorthandLexer
 from qmpshell.schema import Schema
-from qmpshell.toolbar import LineCheck, toolbar_fragments
+from qmpshell.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
 
 if TYPE_CHECKING:
     from qmpshell.client import Connection
@@ -108,6 +110,7 @@ class Repl:
             style=make_style(settings.style),
             include_default_pygments_style=False,
             color_depth=None if settings.color else ColorDepth.MONOCHROME,
+            key_bindings=key_bindings(),
             input=input,
             output=output,
         )
@@ -131,8 +134,10 @@ class Repl:
             note: StyleAndTextTuples = [("class:toolbar.error", "disconnected: .connect [ADDRESS]")]
             if not text.strip():
                 return note
-        fragments = toolbar_fragments(text, self.schema(), transaction=self.runner.in_transaction,
-                                      check=line_check(self.schema()))
+        in_transaction = self.runner.in_transaction
+        check = None if in_transaction else line_check(self.schema(), self.connected)
+        fragments = toolbar_fragments(text, self.schema(), transaction=in_transaction,
+                                      check=check)
         return list(fragments)
 
     @property
@@ -318,6 +323,27 @@ class Repl:
 
 # -- parts -------------------------------------------------------------------------
 
+def key_bindings() -> KeyBindings:
+    """Tab takes a lone completion at once and shows what comes next (the
+    values after ``device=``), instead of cycling back to the typed text."""
+    kb = KeyBindings()
+
+    @kb.add("tab", filter=~is_searching)
+    def _(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        state = buffer.complete_state
+        if state is not None and len(state.completions) == 1:
+            buffer.apply_completion(state.completions[0])
+            buffer.start_completion(select_first=False)
+        elif state is not None and state.completions:
+            buffer.complete_next()
+        else:
+            buffer.start_completion(insert_common_part=True)
+
+    return kb
+
+
+
 class PromptLexer(Lexer):
     """The shorthand lexer for the input line, with the live schema, so an
     unknown command shows in the error style as it is typed."""
@@ -327,7 +353,12 @@ class PromptLexer(Lexer):
         self._in_transaction = in_transaction
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
-        lexer = ShorthandLexer(schema=self._schema(), transaction=self._in_transaction(),
+        schema: Schema | None = self._schema()
+        text = document.text
+        if schema is not None and text.strip() and text.lstrip() == text.strip() and \
+                " " not in text.strip() and typing_prefix_of(text.strip(), schema):
+            schema = None  # a command name still being typed is not an error yet
+        lexer = ShorthandLexer(schema=schema, transaction=self._in_transaction(),
                                stripnl=False, ensurenl=False)
         fragments: StyleAndTextTuples = [
             (f"class:{pygments_token_to_classname(token)}", text)
@@ -336,16 +367,16 @@ class PromptLexer(Lexer):
         return lambda i: lines[i] if i < len(lines) else []
 
 
-def line_check(schema: Schema) -> LineCheck | None:
-    """The shorthand parser as a toolbar check (None until it is available)."""
+def line_check(schema: Schema, allow_unknown: bool) -> LineCheck | None:
+    """The shorthand parser as the toolbar's check of a whole line."""
     try:
-        from qmpshell.shorthand import ShorthandParser
+        from qmpshell.shorthand import parse_line
     except ImportError:
         return None
 
     def check(line: str) -> str | None:
         try:
-            ShorthandParser(schema).feed(line)
+            parse_line(line, schema, allow_unknown=allow_unknown)
         except QmpShellError as error:
             return str(error)
         except Exception:  # noqa: BLE001 - a half-typed line must never break the toolbar

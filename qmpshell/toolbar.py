@@ -130,6 +130,11 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
     if first.startswith(("{", "[", ")")) or first.startswith("transaction("):
         return _with_check([], text, check)
     args_type = _args_type(schema, first, transaction)
+    if args_type is None and not words.done:
+        starting = typing_prefix_of(first, schema, transaction)
+        if starting:
+            shown = "  ".join(starting[:8]) + ("  ..." if len(starting) > 8 else "")
+            return [("class:toolbar.idle", shown)]
     if args_type is None:
         return [("class:toolbar.error", f"unknown command {first}"
                  + _did_you_mean(first, schema.commands))]
@@ -153,6 +158,13 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
     elif not words.open:
         out = _with_check(out, text, check)
     return out
+
+
+def typing_prefix_of(word: str, schema: Schema, transaction: bool = False) -> list[str]:
+    """The command (or action) names ``word`` is the start of: while a name is
+    being typed it is not yet an unknown command."""
+    names = transaction_actions(schema) if transaction else schema.commands
+    return sorted(n for n in names if n.startswith(word) and n != word)
 
 
 def _args_type(schema: Schema, name: str, transaction: bool) -> str | None:

@@ -52,7 +52,7 @@ def test_command_help_block_resize(bundled: Schema) -> None:
     assert args[1].split()[:3] == ["device", "string", "optional"]
     assert args[2].split()[:3] == ["node-name", "string", "optional"]
     assert "Example:" in lines
-    assert "  block_resize device=scratch size=1073741824" in lines
+    assert "  block_resize device=scratch size=1G" in lines  # sizes written as typed
     assert "->" not in text  # the spec's JSON example is shown as shorthand
 
 
