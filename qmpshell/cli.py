@@ -207,7 +207,9 @@ async def run_interactive(runner: Runner, settings: Settings) -> int:
     except ImportError:
         raise UsageError("the interactive prompt is not available; "
                          "use -c LINE or -f FILE") from None
-    status = await repl.run(runner, settings)
+    from qmpshell.history import default_history_path
+
+    status = await repl.run(runner, settings, history_path=default_history_path(os.environ))
     return int(status)
 
 
