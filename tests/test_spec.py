@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qmpshell.errors import SchemaError
 from qmpshell.spec import SpecCommand, SpecError, is_annotated, read_spec, source_lines
@@ -574,6 +576,27 @@ def test_structure_errors_name_their_line() -> None:
     stray = error_of(MINI_SPEC.replace("#endif", "#endif\nint x;"))
     assert stray.line == 15 and "unexpected text" in stray.message
     assert "no command table entries" in error_of("HXCOMM nothing here\n").message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 3), st.integers(0, 60)), max_size=4))
+def test_damaged_specs_fail_only_with_spec_errors(edits: list[tuple[int, int, int]]) -> None:
+    rows = MINI_SPEC.split("\n")
+    for at, how, cut in edits:
+        k = at % len(rows)
+        if how == 0:
+            del rows[k]
+        elif how == 1:
+            rows.insert(k, rows[cut % len(rows)])
+        else:
+            rows[k] = rows[k][:cut]
+        if not rows:
+            rows = [""]
+    try:
+        read_spec("\n".join(rows))
+    except SpecError as err:
+        assert 1 <= err.line <= len(rows) + 1
+        assert str(err).startswith(f"line {err.line}: ")
 
 
 # -- python -m qmpshell.spec ------------------------------------------------
