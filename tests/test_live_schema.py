@@ -12,8 +12,9 @@ import pytest
 from conftest import FIXTURES
 from qemu.qmp import QMPClient
 from qemu.qmp.qmp_client import ExecuteError
-from qemu_process import QemuProcess
+from qemu_process import QemuProcess, make_scratch_image
 
+from qmpshell.errors import ParseError
 from qmpshell.introspect import live_schemas, load_live_schema
 from qmpshell.schema import Schema
 from qmpshell.table import load_bundled_schema
@@ -105,3 +106,53 @@ def test_the_background_check_confirms_an_up_to_date_cache(
 @pytest.fixture
 def shorthand() -> Any:
     return pytest.importorskip("qmpshell.shorthand")
+
+
+def test_a_line_typed_by_the_live_schema_adds_a_block_node(
+        qemu: QemuProcess, tmp_path: Path, shorthand: Any) -> None:
+    image = make_scratch_image(tmp_path / "disk1.qcow2", "16M")
+    line = f"blockdev-add driver=qcow2 node-name=disk1 file.driver=file file.filename={image}"
+
+    async def run() -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+        server = await connected(qemu)
+        try:
+            schema = await load_live_schema(server.execute, server.greeting,
+                                            load_bundled_schema(), tmp_path / "cache")
+            request = shorthand.parse_line(line, schema)
+            reply = await server.execute(request)
+            nodes = await server.execute({"execute": "query-named-block-nodes"})
+            return reply, nodes["return"], server.sent
+        finally:
+            await server.client.disconnect()
+
+    reply, nodes, sent = asyncio.run(run())
+    assert reply == {"return": {}}
+    disk = [n for n in nodes if n["node-name"] == "disk1"]
+    assert len(disk) == 1
+    assert disk[0]["drv"] == "qcow2" and disk[0]["file"] == str(image)
+    assert sent[-2:] == ["blockdev-add", "query-named-block-nodes"]
+
+
+def test_an_enum_typo_is_refused_before_anything_is_sent(
+        qemu: QemuProcess, tmp_path: Path, shorthand: Any) -> None:
+    line = "blockdev-add driver=qcw2 node-name=disk1 file.driver=file file.filename=/x.qcow2"
+
+    async def run() -> tuple[str, list[str], list[dict[str, Any]]]:
+        server = await connected(qemu)
+        try:
+            schema = await load_live_schema(server.execute, server.greeting,
+                                            load_bundled_schema(), None)
+            before = list(server.sent)
+            with pytest.raises(ParseError) as caught:
+                shorthand.parse_line(line, schema)
+            after = list(server.sent)
+            assert after == before
+            nodes = await server.execute({"execute": "query-named-block-nodes"})
+            return str(caught.value), after, nodes["return"]
+        finally:
+            await server.client.disconnect()
+
+    message, sent, nodes = asyncio.run(run())
+    assert "driver" in message and "did you mean 'qcow2'" in message
+    assert sent == ["query-qmp-schema"]
+    assert nodes == []
