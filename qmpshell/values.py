@@ -80,11 +80,14 @@ class Tree:
 Node = Union[Word, Literal, Tree]  # noqa: UP007 (a runtime alias)
 
 
-def shown(value: object) -> str:
+def shown(node: Node) -> str:
     """A value as an error message quotes it: short, one line."""
-    text = value.raw if isinstance(value, Word) else json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Word) and not value.quoted:
-        text = f"'{text}'"
+    if isinstance(node, Tree):
+        return "dotted keys"
+    if isinstance(node, Word):
+        text = node.raw if node.quoted else f"'{node.raw}'"
+    else:
+        text = json.dumps(node.value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -123,7 +126,7 @@ def bare_literal(text: str) -> tuple[bool, Any]:
     """``(True, value)`` when an unquoted word is a JSON scalar (``12``, ``true``)."""
     if text in _LITERAL_WORDS:
         return True, _LITERAL_WORDS[text]
-    if text[:1] in "+-.0123456789" and text:
+    if text and text[0] in "+-.0123456789":
         number = parse_number(text)
         if number is not None and not text.startswith("+"):
             return True, number
@@ -150,7 +153,7 @@ class Typer:
     def convert(self, node: Node, type_name: str, path: str) -> Any:
         """The JSON value for ``node`` as type ``type_name`` (at ``path``)."""
         info = self.schema.resolve(type_name)
-        if isinstance(node, Word) and not node.quoted and node.raw[:1] in "[{":
+        if isinstance(node, Word) and not node.quoted and node.raw.startswith(("[", "{")):
             node = self._read_json(node, path)
         if info.kind == "builtin" and info.builtin == "any":
             return self.any_value(node, path)
@@ -224,7 +227,7 @@ class Typer:
             return {k: self.any_value(v, _join(path, k)) for k, v in node.items.items()}
         if node.quoted:
             return node.text
-        if node.raw[:1] in "[{":
+        if node.raw.startswith(("[", "{")):
             return self._read_json(node, path).value
         found, value = bare_literal(node.raw)
         return value if found else node.text
