@@ -15,26 +15,28 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from qmpshell import schemacache
 from qmpshell.errors import QMPError, SchemaError
 from qmpshell.schema import Command, Event, Member, Schema, TypeInfo
 
 Execute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 """Send one request, return the reply: ``{"return": ...}`` or ``{"error": ...}``."""
 
-BUILTIN_NAMES: Mapping[str, str] = {
+BUILTIN_NAMES: Mapping[str, str] = MappingProxyType({
     "str": "str", "QType": "str",
     "int": "int", "int8": "int", "int16": "int", "int32": "int", "int64": "int",
     "uint8": "int", "uint16": "int", "uint32": "int", "uint64": "int",
     "size": "size", "number": "number", "bool": "bool", "any": "any", "null": "null",
-}
+})
 """QAPI builtin names -> our builtin type names (QEMU itself sends only the JSON ones)."""
 
-JSON_TYPES: Mapping[str, str] = {
+JSON_TYPES: Mapping[str, str] = MappingProxyType({
     "string": "str", "int": "int", "number": "number", "boolean": "bool",
     "null": "null", "value": "any",
-}
+})
 """A builtin's ``json-type`` -> our builtin name, for builtin names we do not know."""
 
 OPEN_ARGUMENTS = frozenset({"device_add", "netdev_add", "object-add"})
@@ -234,8 +236,6 @@ async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
     Meant to run in the background after connecting: ``async for schema in
     live_schemas(...): use(schema)``.  QMP errors other than a missing
     ``query-qmp-schema`` raise QMPError."""
-    from qmpshell import schemacache
-
     key = None
     cached = None
     if cache_dir is not None and greeting:
