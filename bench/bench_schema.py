@@ -50,12 +50,17 @@ def executor(client: QMPClient) -> Callable[[dict[str, Any]], Awaitable[dict[str
     return execute
 
 
-async def timed(action: Callable[[], Awaitable[object]], rounds: int) -> list[float]:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        await action()
-        times.append(time.perf_counter() - start)
+async def timed(actions: dict[str, Callable[[], Awaitable[object]]],
+                rounds: int) -> dict[str, list[float]]:
+    """Each action once per round, in a rotating order, so that a busy machine
+    slows all of them alike rather than whichever ran during the busy spell."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    names = list(actions)
+    for i in range(rounds):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            start = time.perf_counter()
+            await actions[name]()
+            times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -80,11 +85,7 @@ async def measure(socket_path: Path, workdir: Path, rounds: int) -> dict[str, li
 
         await baseline()  # QEMU builds its reply lazily: do not charge that to one side
         await load_live_schema(execute, greeting, bundled, warm_dir)
-        results = {}
-        results["baseline"] = await timed(baseline, rounds)
-        results["cold"] = await timed(cold, rounds)
-        results["warm"] = await timed(warm, rounds)
-        return results
+        return await timed({"baseline": baseline, "cold": cold, "warm": warm}, rounds)
     finally:
         await client.disconnect()
 
