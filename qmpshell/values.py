@@ -93,11 +93,14 @@ def shown(node: Node) -> str:
 
 def parse_int(text: str) -> int | None:
     """An integer with an optional binary size suffix (``4k``, ``1.5G``, ``1GiB``,
-    ``0x1000``, ``-1``); None when the text is not one or is not whole."""
+    ``0x1000``, ``-1``); None when the text is not one or is not whole.
+    A number too long for 64 bits comes back just out of range."""
     m = _INT.fullmatch(text)
-    if m is None or len(text) > _MAX_DIGITS:
+    if m is None:
         return None
     sign = -1 if m["sign"] == "-" else 1
+    if len(text) > _MAX_DIGITS:
+        return sign * (INT_MAX + 1)  # too long for 64 bits; not worth converting
     if m["hex"] is not None:
         return sign * int(m["hex"], 16)
     scale = 1024 ** _UNITS[m["unit"].lower()]
