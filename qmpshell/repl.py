@@ -94,6 +94,7 @@ class Repl:
         self._reconnect = reconnect
         self._fallback_schema = runner.schema or Schema()
         self._watcher: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[bool] | None = None
         self._closing = False
         self.live = LiveValues(self._lookup)
         completer = None if settings.hmp else QmpCompleter(
@@ -149,11 +150,11 @@ class Repl:
     async def loop(self) -> int:
         report, self.runner.report = self.runner.report, self.report
         try:
-            with patch_stdout(raw=True):
+            with patch_stdout(raw=True), self._interruptible():
                 self._watch()
                 while not self.runner.stopped:
                     try:
-                        line = await self.session.prompt_async()
+                        line = await self.session.prompt_async(handle_sigint=False)
                     except KeyboardInterrupt:
                         continue
                     except EOFError:
@@ -163,8 +164,6 @@ class Repl:
             self._closing = True
             self.runner.report = report
             await self._stop_watching()
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         return 0
 
     async def handle(self, line: str) -> None:
@@ -177,9 +176,8 @@ class Repl:
         if words[:1] == [".pager"] and not self.runner.in_transaction:
             self.set_pager(words[1:])
             return
-        with self._paged(), self._interruptible() as task_box:
-            task = asyncio.ensure_future(self.runner.run_line(line, None))
-            task_box.append(task)
+        with self._paged():
+            task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
             try:
                 await task
             except asyncio.CancelledError:
@@ -188,6 +186,8 @@ class Repl:
                 self.note("interrupted")
             except ConnectError as error:
                 self.error(f"{error}. Type .connect to reconnect.")
+            finally:
+                self._running = None
 
     # -- output ------------------------------------------------------------------
     def print(self, text: str, color: str = "") -> None:
@@ -241,20 +241,21 @@ class Repl:
                 out(text)
 
     @contextlib.contextmanager
-    def _interruptible(self) -> Iterator[list[asyncio.Future[Any]]]:
+    def _interruptible(self) -> Iterator[None]:
         """Ctrl-C while a line runs (a ``.wait``, a slow command) cancels that
-        line, not the shell."""
-        box: list[asyncio.Future[Any]] = []
+        line, not the shell; at the prompt it is a key that clears the line."""
         loop = asyncio.get_running_loop()
 
         def interrupt() -> None:
-            for task in box:
-                task.cancel()
+            if self._running is not None:
+                self._running.cancel()
+            elif self.session.app.is_running:  # a SIGINT from elsewhere: as the key
+                self.session.app.exit(exception=KeyboardInterrupt(), style="class:aborting")
 
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGINT, interrupt)
         try:
-            yield box
+            yield
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGINT)
