@@ -206,7 +206,8 @@ class Typer:
         low = 0 if builtin == "size" else INT_MIN
         if not low <= value <= INT_MAX:
             limit = "0" if builtin == "size" and value < 0 else "64 bits"
-            shown_value = shown(node) if len(str(value)) > 30 else str(value)
+            long = isinstance(node, Word) and len(node.raw) > 30
+            shown_value = shown(node) if long else str(value)
             raise self.fail(path, f"{shown_value} is out of range ({limit})", node.column)
         return value
 

@@ -105,8 +105,7 @@ def test_integers_beyond_64_bits_are_out_of_range(text: str) -> None:
 
 def test_a_hundred_thousand_digits_are_out_of_range_not_a_hang() -> None:
     message, column = error("cpu index=1" + "0" * 100_000)
-    assert message == (
-        "cpu: index: '1000000000000000000000000000000000... is out of range (64 bits)")
+    assert message == "cpu: index: '1" + "0" * 35 + "... is out of range (64 bits)"
     assert column == 11
     assert error("cpu index=-0x" + "f" * 100)[0].endswith("is out of range (64 bits)")
     message, _ = error("qom-set path=/ property=p value=[1" + "0" * 100_000 + "]")
