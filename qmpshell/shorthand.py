@@ -251,24 +251,19 @@ class ShorthandParser:
 
     # -- transactions -------------------------------------------------------
     def _transaction_line(self, tokens: list[_Token]) -> Request | None:
+        """One line inside ``transaction(``: actions, perhaps the closing ``)``.
+
+        A failing line stays inside the transaction (so that its other lines
+        are not run on their own) and the ``)`` then refuses to send it."""
         closing = bool(tokens) and tokens[-1].bare == ")"
         body = tokens[:-1] if closing else tokens
-        for i, token in enumerate(body):
-            if token.bare == ")":
-                self.reset()
-                raise ParseError("unexpected text after ')'", body[i + 1].column
-                                 if i + 1 < len(body) else tokens[-1].column)
-            starts_action = i == 0 or body[i - 1].bare == ";"
-            if token.bare in ("transaction(", "transaction") and starts_action:
-                self.reset()
-                raise ParseError("transaction( cannot be nested", token.column)
+        actions = self._actions if self._actions is not None else []
         try:
             for group in _split_actions(body):
-                assert self._actions is not None
-                self._actions.append(self._action(group))
+                actions.append(self._action(group))
         except ParseError:
             self._failed += 1
-            if closing:
+            if closing or any(t.bare == ")" for t in body):
                 self.reset()
             raise
         return self._close(tokens[-1].column) if closing else None
@@ -298,10 +293,16 @@ class ShorthandParser:
 
 
 def _split_actions(tokens: list[_Token]) -> list[list[_Token]]:
+    """The actions of a line, split at ';' words; ')' may only end the line."""
     groups: list[list[_Token]] = [[]]
-    for token in tokens:
+    for i, token in enumerate(tokens):
+        if token.bare == ")":
+            column = tokens[i + 1].column if i + 1 < len(tokens) else token.column
+            raise ParseError("unexpected text after ')'", column)
         if token.bare == ";":
             groups.append([])
+        elif token.bare in ("transaction(", "transaction") and not groups[-1]:
+            raise ParseError("transaction( cannot be nested", token.column)
         else:
             groups[-1].append(token)
     return [g for g in groups if g]

@@ -436,6 +436,18 @@ def test_a_failed_action_line_stops_the_whole_transaction() -> None:
     assert parser.feed("query-status") == {"execute": "query-status"}
 
 
+def test_a_nested_transaction_line_is_an_error_inside_the_open_transaction() -> None:
+    parser = ShorthandParser(SCHEMA)
+    parser.feed("transaction(")
+    with pytest.raises(ParseError) as info:
+        parser.feed("transaction( snapshot device=b snapshot-file=/b")
+    assert (info.value.message, info.value.column) == ("transaction( cannot be nested", 1)
+    assert parser.in_transaction
+    with pytest.raises(ParseError):
+        parser.feed(")")
+    assert not parser.in_transaction
+
+
 def test_an_error_on_the_closing_line_ends_the_transaction() -> None:
     parser = ShorthandParser(SCHEMA)
     with pytest.raises(ParseError):
