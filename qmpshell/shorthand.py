@@ -12,15 +12,27 @@ comment; blank and comment-only lines are nothing to send)::
     VALUE       := (bare | "quoted" | 'quoted' | [...] | {...})+
     json-request:= {"execute": ...}          passed through untouched
     transaction := 'transaction(' action (';' action)* ')'
-    action      := NAME word*                typed as the command NAME
+    action      := NAME word*                typed as the command NAME, or by
+                                             the live schema's action branch
 
 A transaction may span lines as in QEMU's ``qmp-shell``: ``transaction(``
 alone or followed by the first action, then one action per line, and ``)``
 alone or as the last word of the last action's line.  Several actions may
 share a line when separated by a ``;`` word.
 
-Values are typed by the schema (see :mod:`qmpshell.values`); every error is
-a :class:`ParseError` naming the command and pointing at the column.
+Quotes group a value and decode JSON escapes (``\\"``, ``\\n``, ``\\u00e9``);
+an unknown escape such as ``\\d`` stays as typed.  Brackets group a JSON or
+Python-style value, spaces included.
+
+Values are typed by the schema (see :mod:`qmpshell.values`).  Every error is
+one :class:`ParseError` line pointing at the column, in these shapes::
+
+    unknown command 'block_resiz' (did you mean 'block_resize'?)
+    block_resize: unknown argument 'sise' (did you mean 'size'?)
+    block_resize: missing required argument 'size' (size)
+    block_resize: size: expected a size such as 1G or 4096, got 'big'
+    blockdev-add: missing required argument 'file.filename' (string)
+    block_resize: duplicate argument 'size'
 """
 
 from __future__ import annotations
