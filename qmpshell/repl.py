@@ -176,6 +176,9 @@ class Repl:
         if words[:1] == [".pager"] and not self.runner.in_transaction:
             self.set_pager(words[1:])
             return
+        if not await self.confirmed(line):
+            self.note("not run")
+            return
         with self._paged():
             task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
             try:
@@ -188,6 +191,40 @@ class Repl:
                 self.error(f"{error}. Type .connect to reconnect.")
             finally:
                 self._running = None
+
+    async def confirmed(self, line: str) -> bool:
+        """Ask before a command that stops or destroys the VM (the one table in
+        :mod:`qmpshell.safety`), unless ``--yes``; only a person is asked."""
+        if self.settings.yes or self.runner.in_transaction:
+            return True
+        from qmpshell.safety import confirmation_prompt, is_yes
+
+        question = confirmation_prompt(self.request_of(line))
+        if not question:
+            return True
+        try:
+            asker: PromptSession[str] = PromptSession(
+                input=self.session.input, output=self.session.output)
+            answer = await asker.prompt_async(question, handle_sigint=False)
+        except (KeyboardInterrupt, EOFError):
+            return False
+        return is_yes(answer)
+
+    def request_of(self, line: str) -> dict[str, Any]:
+        """The request a line would send, as the runner's parser reads it
+        ({} when it cannot say: the runner reports the error itself)."""
+        text = line.strip()
+        if self.settings.hmp and not text.startswith("."):
+            return {"execute": "human-monitor-command", "arguments": {"command-line": text}}
+        if text.startswith(".hmp "):
+            return {"execute": "human-monitor-command",
+                    "arguments": {"command-line": text[5:].strip()}}
+        try:
+            from qmpshell.shorthand import parse_line
+
+            return parse_line(line, self.schema(), allow_unknown=self.connected) or {}
+        except Exception:  # noqa: BLE001 - the runner reports what is wrong with it
+            return {}
 
     # -- output ------------------------------------------------------------------
     def print(self, text: str, color: str = "") -> None:

@@ -25,7 +25,8 @@ class FakeRunner:
 
     def __init__(self) -> None:
         self.schema = Schema(commands={"query-status": Command("query-status", "empty"),
-                                       "stop": Command("stop", "empty")})
+                                       "stop": Command("stop", "empty"),
+                                       "quit": Command("quit", "empty")})
         self.connection = None
         self.lines: list[str] = []
         self.prompts_seen: list[bool] = []
@@ -141,3 +142,13 @@ def test_toolbar_follows_the_line(tmp_path: Path) -> None:
             assert repl.toolbar() == [("class:toolbar.error",
                                        "unknown command stpo (did you mean stop?)")]
     asyncio.run(go())
+
+
+def test_destructive_command_asks_first(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    _, screen = drive("quit\rn\rquit\ry\r\x04", runner, tmp_path)
+    assert "quit: this stops QEMU" in screen and "not run" in screen
+    assert runner.lines == ["quit"]  # only the confirmed one ran
+    runner = FakeRunner()
+    drive("quit\r\x04", runner, tmp_path, yes=True)
+    assert runner.lines == ["quit"]

@@ -204,3 +204,27 @@ def test_lost_connection_then_connect(machine: QemuProcess, home: Path) -> None:
     child.expect('"status"')
     child.expect(PROMPT)
     assert quit_shell(child) == 0
+
+
+def test_quit_asks_and_no_keeps_qemu_running(machine: QemuProcess, home: Path) -> None:
+    child = shell(machine, home)
+    child.send("quit\r")
+    child.expect(r"Run it\? \[y/N\]")
+    child.send("n\r")
+    child.expect("not run")
+    child.expect(PROMPT)
+    child.send("query-status\r")
+    child.expect('"status"')
+    child.expect(PROMPT)
+    assert machine.alive()
+    assert quit_shell(child) == 0
+
+
+def test_yes_option_does_not_ask(machine: QemuProcess, home: Path) -> None:
+    child = shell(machine, home, "--yes")
+    child.send("quit\r")
+    child.expect("SHUTDOWN")
+    assert machine.proc is not None
+    machine.proc.wait(timeout=DEADLINE)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
