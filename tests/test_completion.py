@@ -247,6 +247,9 @@ def test_bundled_table_completes() -> None:
     assert texts("block_resize dev", s) == ["device="]
     assert suggest("block_resize device=", s).hint == "block-device"
     assert texts("block_resize device=x ", s)[0] == "size="
+    # without a live action union, an action is typed as the command of its name
+    assert texts("blockdev-snapshot-s", s, transaction=True) == ["blockdev-snapshot-sync"]
+    assert "snapshot-file=" in texts("blockdev-snapshot-sync ", s, transaction=True)
 
 
 # -- the prompt_toolkit completer ----------------------------------------------
