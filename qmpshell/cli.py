@@ -284,7 +284,8 @@ def make_connection(settings: Settings, address: str, log: MessageLog | None) ->
     tls = (TLSOptions(settings.tls_ca, settings.tls_cert, settings.tls_key)
            if settings.tls else None)
     return Connection(address, timeout=settings.timeout,
-                      negotiate=not settings.skip_negotiation, tls=tls, log=log)
+                      negotiate=not settings.skip_negotiation, tls=tls, log=log,
+                      direct_reads=not settings.interactive)
 
 
 def make_runner(settings: Settings, schema: Schema, conn: Connection | None,

@@ -63,9 +63,9 @@ def test_greeting_and_replies_without_ids(qemu: QemuProcess, transport: str) -> 
     assert bad == {"error": {"class": "DeviceNotFound", "desc": "Device 'nope' not found"}}
 
 
-def test_events_are_ordered_against_replies(qemu: QemuProcess) -> None:
+def test_events_are_ordered_against_replies(qemu: QemuProcess, direct: bool) -> None:
     async def go() -> list[str]:
-        conn = await connected(str(qemu.socket_path), timeout=10)
+        conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct)
         order: list[str] = []
         try:
             for command in ("stop", "cont"):
@@ -154,6 +154,12 @@ def test_skip_negotiation_without_greeting(tmp_path: Path) -> None:
 
 
 # -- faults after connecting ---------------------------------------------------
+@pytest.fixture(params=[False, True], ids=["loop", "direct"])
+def direct(request: pytest.FixtureRequest) -> bool:
+    """Both ways a reply is read: through the event loop, and directly."""
+    return bool(request.param)
+
+
 def exchange(tmp_path: Path, behaviour: Any, **kw: Any) -> dict[str, Any]:
     with FakeQMP(tmp_path, behaviours={"query-status": behaviour}) as server:
         async def go() -> dict[str, Any]:
@@ -165,30 +171,30 @@ def exchange(tmp_path: Path, behaviour: Any, **kw: Any) -> dict[str, Any]:
         return run(go)
 
 
-def test_reply_one_byte_at_a_time(tmp_path: Path) -> None:
-    assert exchange(tmp_path, bytewise, timeout=20) == {
+def test_reply_one_byte_at_a_time(tmp_path: Path, direct: bool) -> None:
+    assert exchange(tmp_path, bytewise, timeout=20, direct_reads=direct) == {
         "return": {"status": "running", "running": True}}
 
 
-def test_sixteen_mib_reply_arrives_whole(tmp_path: Path) -> None:
+def test_sixteen_mib_reply_arrives_whole(tmp_path: Path, direct: bool) -> None:
     size = 16 * 1024 * 1024
-    reply = exchange(tmp_path, huge(size), timeout=20)
+    reply = exchange(tmp_path, huge(size), timeout=20, direct_reads=direct)
     assert len(reply["return"]) == size
 
 
-def test_garbage_reply(tmp_path: Path) -> None:
+def test_garbage_reply(tmp_path: Path, direct: bool) -> None:
     with pytest.raises(ConnectError, match="connection lost: the server sent malformed JSON"):
-        exchange(tmp_path, garbage, timeout=5)
+        exchange(tmp_path, garbage, timeout=5, direct_reads=direct)
 
 
-def test_closed_mid_reply(tmp_path: Path) -> None:
+def test_closed_mid_reply(tmp_path: Path, direct: bool) -> None:
     with pytest.raises(ConnectError, match="in the middle of a message"):
-        exchange(tmp_path, close_mid_reply, timeout=5)
+        exchange(tmp_path, close_mid_reply, timeout=5, direct_reads=direct)
 
 
-def test_no_reply_times_out(tmp_path: Path) -> None:
+def test_no_reply_times_out(tmp_path: Path, direct: bool) -> None:
     with pytest.raises(CommandTimeout, match="no reply to query-status within 0.3 s"):
-        exchange(tmp_path, never, timeout=0.3)
+        exchange(tmp_path, never, timeout=0.3, direct_reads=direct)
 
 
 # -- the message log -----------------------------------------------------------
