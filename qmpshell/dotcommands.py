@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qmpshell.errors import ParseError
+from qmpshell.schema import suggest
 
 NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".quit")
 
@@ -47,7 +48,7 @@ def parse_dot(line: str) -> DotCommand:
     text = line.strip()
     name, _, rest = text.partition(" ")
     if name not in NAMES:
-        close = [n for n in NAMES if n.startswith(name[:3])] if len(name) > 1 else []
+        close = suggest(name, NAMES, 1)
         hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(NAMES)})"
         raise ParseError(f"unknown dot-command {name}{hint}", 1, line)
     return DotCommand(name[1:], rest.strip())

@@ -217,3 +217,13 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     assert r.returncode == 2
     assert r.stderr.startswith("qmpshell: error: ")
     assert "Traceback" not in r.stderr
+
+
+def test_scripted_runs_do_not_import_the_prompt(qemu: QemuProcess) -> None:
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "qmpshell", sock(qemu),
+                        "-c", "query-status", "--color", "never"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines()}
+    assert "qmpshell.shorthand" in imported  # the measurement works
+    assert not {m for m in imported if m.startswith(("prompt_toolkit", "pygments"))}
