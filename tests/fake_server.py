@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,8 +100,10 @@ class FakeQMP:
     once) or 'garbage'.  ``received`` collects every request."""
 
     def __init__(self, workdir: Path, *, greeting: str = "normal",
-                 behaviours: dict[str, Behaviour] | None = None, tcp: bool = False) -> None:
+                 behaviours: dict[str, Behaviour] | None = None, tcp: bool = False,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.greeting = greeting
+        self.tls = tls
         self.behaviours = behaviours or {}
         self.received: list[dict[str, Any]] = []
         self.connections = 0
@@ -151,6 +154,8 @@ class FakeQMP:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             if not self._greet(conn):
                 return
             for request in _requests(conn):
@@ -163,7 +168,7 @@ class FakeQMP:
                     send(conn, _with_id({"return": {}}, request))
                     continue
                 self.behaviours.get(name, answer())(conn, request)
-        except OSError:
+        except (OSError, ssl.SSLError):
             pass
         finally:
             if self.greeting != "silent" or self._stop.is_set():
