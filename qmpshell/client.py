@@ -240,10 +240,7 @@ class Connection:
         self.greeting = greeting
         capabilities = greeting["QMP"].get("capabilities") or []
         request: dict[str, Any] = {"execute": "qmp_capabilities"}
-        # QEMU 7.2 offers oob on a TLS monitor too, but never answers once it
-        # is enabled there (the monitor moves to a thread the TLS channel does
-        # not follow); so oob only on plain sockets.
-        if "oob" in capabilities and self.tls is None:
+        if "oob" in capabilities:
             request["arguments"] = {"enable": ["oob"]}
         try:
             reply = (await self._exchange(request)).message
