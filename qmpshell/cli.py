@@ -168,6 +168,8 @@ async def run(settings: Settings) -> int:
             await conn.connect()
         if settings.list_commands:
             return await list_live_commands(conn)
+        if not (settings.schema_file or settings.skip_negotiation or settings.hmp):
+            schema = await live_schema(conn, schema)
         runner = make_runner(settings, schema, conn)
         if settings.interactive:
             return await run_interactive(runner, settings)
@@ -265,6 +267,26 @@ def load_schema(settings: Settings) -> Schema:
         raise SchemaError(f"the command table is not available ({exc.name})") from None
     except OSError as exc:
         raise SchemaError(f"cannot read {settings.schema_file}: {exc.strerror}") from None
+
+
+def schema_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/qmpshell/schemas`` (default ``~/.cache/...``)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "qmpshell" / "schemas"
+
+
+async def live_schema(conn: Connection, bundled: Schema) -> Schema:
+    """The server's own schema (cached on disk per QEMU build) merged with the
+    bundled documentation; the bundled table when the server cannot say."""
+    from qmpshell.introspect import load_live_schema
+
+    try:
+        return await load_live_schema(conn.execute, conn.greeting, bundled, schema_cache_dir())
+    except ConnectError:
+        raise
+    except QmpShellError:
+        return bundled
 
 
 def open_log(path: str | None) -> MessageLog | None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ import pytest
 from fake_server import FakeQMP
 from qemu_process import QemuProcess
 
+ISOLATED = Path(tempfile.mkdtemp(prefix="qmpshell-test-home-"))
+"""Config and schema cache of the runs under test: never the user's own."""
+
 
 def qmpshell(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
              timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, "XDG_CONFIG_HOME": str(ISOLATED / "config"),
+                "XDG_CACHE_HOME": str(ISOLATED / "cache"), **(env or {})}
     full_env.pop("NO_COLOR", None)
     return subprocess.run([sys.executable, "-m", "qmpshell", *args], input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
@@ -104,6 +109,17 @@ def test_stdin_is_a_session_file(qemu: QemuProcess) -> None:
     r = qmpshell(sock(qemu), "-f", "-", stdin="nonsense-command-xyz\n")
     assert r.returncode == 1
     assert r.stderr.startswith("<stdin>:1: error: ")
+
+
+def test_live_schema_types_commands_the_bundled_table_lacks(qemu: QemuProcess) -> None:
+    for _ in range(2):  # cold, then from the schema cache
+        r = qmpshell(sock(qemu), "-c", "blockdev-add driver=null-co node-name=n0 size=1M",
+                     "-c", "block-dirty-bitmap-add node=n0 name=b0",
+                     "-c", "query-named-block-nodes", "-c", "blockdev-del node-name=n0")
+        assert r.returncode == 0, r.stderr
+        nodes = messages(r.stdout)[2]["return"]
+        assert [n["image"]["virtual-size"] for n in nodes] == [1048576]
+    assert list((ISOLATED / "cache" / "qmpshell" / "schemas").iterdir())
 
 
 def test_tcp_address(qemu: QemuProcess) -> None:
