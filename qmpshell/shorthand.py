@@ -1,8 +1,9 @@
 """The shorthand language: ``block_resize device=scratch size=1G`` to a QMP
 request and back.
 
-Grammar, one line at a time (``#`` outside quotes and brackets starts a
-comment; blank and comment-only lines are nothing to send)::
+Grammar, one line at a time (``#`` at the start of a word, outside quotes
+and brackets, starts a comment, as in a POSIX shell, so ``file=a#b`` keeps
+its ``#``; blank and comment-only lines are nothing to send)::
 
     line        := command | json-request | transaction-part
     command     := NAME word*
@@ -50,7 +51,7 @@ from qmpshell.values import Literal, Tree, Typer, Word, bare_literal
 Request = dict[str, Any]
 
 _SPACE = re.compile(r"\s+")
-_BARE = re.compile(r"""[^\s"'\[\]{}#]+""")
+_BARE = re.compile(r"""[^\s"'\[\]{}]+""")
 _KEY = re.compile(r"""[^\s"'\[\]{}#=]+(?==)""")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*", re.ASCII)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*", re.ASCII)
@@ -83,7 +84,9 @@ def _scan(text: str) -> tuple[list[tuple[int, int]], int]:
             i = match_end(_SPACE, text, i)
             continue
         start = i
-        while i < n and not text[i].isspace() and text[i] != "#":
+        if text[i] == "#":
+            return spans, i
+        while i < n and not text[i].isspace():
             ch = text[i]
             if ch in "\"'":
                 i = read_string(text, i)[1]
@@ -93,10 +96,7 @@ def _scan(text: str) -> tuple[list[tuple[int, int]], int]:
                 raise LiteralError(f"unbalanced '{ch}'", i)
             else:
                 i = match_end(_BARE, text, i)
-        if i > start:
-            spans.append((start, i))
-        if i < n and text[i] == "#":
-            return spans, i
+        spans.append((start, i))
     return spans, n
 
 

@@ -333,10 +333,19 @@ def test_comments_end_a_line_outside_quotes_and_json() -> None:
     assert args('qom-set path=/ property=p value={"a": "#1"} # note')["value"] == {"a": "#1"}
 
 
+def test_a_hash_inside_a_word_is_text_as_in_a_shell() -> None:
+    assert args("human-monitor-command command-line=info#1") == {"command-line": "info#1"}
+    assert args("human-monitor-command command-line=a#b #c") == {"command-line": "a#b"}
+    line = format_request({"execute": "human-monitor-command",
+                           "arguments": {"command-line": "a#b"}}, SCHEMA)
+    assert args(line) == {"command-line": "a#b"}
+
+
 @pytest.mark.parametrize(
     ("line", "kept"),
     [
         ("query-status # hi", "query-status "),
+        ("query-status#hi", "query-status#hi"),
         ("x='a # b' # c", "x='a # b' "),
         ('{"execute": "x#y"} # c', '{"execute": "x#y"} '),
         ("x='unbalanced # c", "x='unbalanced # c"),
