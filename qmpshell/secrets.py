@@ -17,11 +17,22 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
-def mask_value(value: Any) -> Any:
-    """A copy of a JSON value with every secret-named member masked."""
+_SECRET_OBJECTS = ("secret", "secret_keyring")
+"""QOM types whose ``data`` member is the secret itself (object-add)."""
+
+
+def _is_secret_object(value: dict[str, Any]) -> bool:
+    return value.get("qom-type") in _SECRET_OBJECTS
+
+
+def mask_value(value: Any, *, data_is_secret: bool = False) -> Any:
+    """A copy of a JSON value with every secret-named member masked, and the
+    ``data`` of a ``secret`` object (``object-add qom-type=secret data=...``)."""
     if isinstance(value, dict):
-        return {k: (MASK if is_secret_name(str(k)) and not isinstance(v, (dict, list))
-                    else mask_value(v))
+        secret_data = data_is_secret or _is_secret_object(value)
+        return {k: (MASK if (is_secret_name(str(k)) or (secret_data and k == "data"))
+                    and not isinstance(v, (dict, list))
+                    else mask_value(v, data_is_secret=secret_data and k == "props"))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [mask_value(v) for v in value]
@@ -42,11 +53,23 @@ _SECRET_WORD = re.compile(
 )
 
 
+_SECRET_OBJECT_WORD = re.compile(
+    r"""(?:^|\s)qom-type=["']?secret(?:_keyring)?\b|"qom-type"\s*:\s*"secret(?:_keyring)?\"""")
+_DATA_WORD = re.compile(
+    r"""(?P<key>(?:^|(?<=\s))(?:props\.)?data=)(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\S*)""")
+_DATA_JSON = re.compile(r'("data"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
 def mask_line(line: str) -> str:
     """A shorthand or JSON line with secret values masked, for history files.
 
     Handles ``key=value`` words as well as ``"password": "..."`` in JSON."""
     masked = _SECRET_WORD.sub(lambda m: m.group("key") + MASK, line)
-    return re.sub(
+    if _SECRET_OBJECT_WORD.search(masked):
+        masked = _DATA_WORD.sub(lambda m: m.group("key") + MASK, masked)
+    masked = re.sub(
         r'("[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token)[\w.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"',
         lambda m: m.group(1) + f'"{MASK}"', masked, flags=re.I)
+    if _SECRET_OBJECT_WORD.search(masked):
+        masked = _DATA_JSON.sub(lambda m: m.group(1) + f'"{MASK}"', masked)
+    return masked

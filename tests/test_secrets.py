@@ -30,3 +30,22 @@ def test_mask_line_shorthand_and_json() -> None:
     assert "hunter2" not in mask_line(line)
     assert mask_line("block_resize device=scratch size=1G") == \
         "block_resize device=scratch size=1G"
+
+
+def test_the_data_of_a_secret_object_is_masked() -> None:
+    req = {"execute": "object-add",
+           "arguments": {"qom-type": "secret", "id": "sec0", "data": "letmein"}}
+    assert mask_request(req)["arguments"]["data"] == MASK
+    old = {"execute": "object-add",
+           "arguments": {"qom-type": "secret", "id": "sec0", "props": {"data": "letmein"}}}
+    assert mask_request(old)["arguments"]["props"]["data"] == MASK
+    other = {"execute": "object-add",
+             "arguments": {"qom-type": "memory-backend-ram", "id": "m", "data": "x"}}
+    assert mask_request(other)["arguments"]["data"] == "x"
+    assert mask_line("object-add qom-type=secret id=sec0 data=letmein") == \
+        f"object-add qom-type=secret id=sec0 data={MASK}"
+    assert "letmein" not in mask_line('object-add qom-type=secret id=s props.data="let me in"')
+    raw = '{"execute": "object-add", "arguments": {"qom-type": "secret", "data": "letmein"}}'
+    assert "letmein" not in mask_line(raw)
+    assert mask_line("object-add qom-type=iothread id=x data=keep") == \
+        "object-add qom-type=iothread id=x data=keep"
