@@ -315,7 +315,7 @@ def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
     from qmpshell.session import Runner
     from qmpshell.shorthand import ShorthandParser
 
-    parser = ShorthandParser(schema, allow_unknown=conn is not None)
+    parser = ShorthandParser(schema, allow_unknown=conn is not None and not schema.complete)
     return Runner(settings, parser=parser, schema=schema, connection=conn,
                   out=out, report=report_to_stderr)
 

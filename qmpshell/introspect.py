@@ -83,7 +83,8 @@ def schema_from_qapi(reply: object, *, source: str = "live") -> Schema:
             info = _type_info(entry, ref)
             if info is not None:
                 types[name] = info
-    schema = Schema(commands=commands, types=types, events=events, source=source)
+    schema = Schema(commands=commands, types=types, events=events, source=source,
+                    complete=True)
     _open_gen_false_commands(schema)
     return schema
 
@@ -152,7 +153,7 @@ def schema_from_commands(names: Iterable[str], *, source: str = "live") -> Schem
     """A model for a server without introspection (``query-commands``): names
     only, every command's arguments free-form so the parser accepts any key."""
     commands = {n: Command(name=n, args_type=FREE_FORM, group="live") for n in names}
-    return Schema(commands=commands, source=source)
+    return Schema(commands=commands, source=source, complete=True)
 
 
 # -- merge ------------------------------------------------------------------
@@ -179,7 +180,8 @@ def merge_schemas(live: Schema, bundled: Schema) -> Schema:
         commands[name] = dataclasses.replace(
             cmd, args_type=args_type, doc=doc.doc, title=doc.title, group=doc.group,
             examples=doc.examples, code=doc.code)
-    return Schema(commands=commands, types=types, events=dict(live.events), source=live.source)
+    return Schema(commands=commands, types=types, events=dict(live.events), source=live.source,
+                  complete=live.complete)
 
 
 def _free_form(schema: Schema, type_name: str) -> bool:

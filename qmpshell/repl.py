@@ -136,7 +136,9 @@ class Repl:
             if not text.strip():
                 return note
         in_transaction = self.runner.in_transaction
-        check = None if in_transaction else line_check(self.schema(), self.connected)
+        schema = self.schema()
+        check = None if in_transaction else line_check(
+            schema, self.connected and not schema.complete)
         fragments = toolbar_fragments(text, self.schema(), transaction=in_transaction,
                                       check=check)
         return list(fragments)
@@ -222,7 +224,9 @@ class Repl:
         try:
             from qmpshell.shorthand import parse_line
 
-            return parse_line(line, self.schema(), allow_unknown=self.connected) or {}
+            schema = self.schema()
+            return parse_line(line, schema,
+                              allow_unknown=self.connected and not schema.complete) or {}
         except Exception:  # noqa: BLE001 - the runner reports what is wrong with it
             return {}
 

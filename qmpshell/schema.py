@@ -152,6 +152,10 @@ class Schema:
     events: dict[str, Event] = field(default_factory=dict)
     source: str = ""
     """Where it came from: 'bundled', 'live', a file name."""
+    complete: bool = False
+    """True when the command list is a server's own (introspected, or saved
+    from one): a command it lacks does not exist, so the parser refuses it.
+    The bundled spec is old, so with it unknown commands are let through."""
 
     def __post_init__(self) -> None:
         for name in BUILTINS:

@@ -108,6 +108,7 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
     own = Schema()
     return {
         "source": schema.source,
+        "complete": schema.complete,
         "types": [_type_out(t) for t in schema.types.values() if own.types.get(t.name) != t],
         "commands": [_command_out(c) for c in schema.commands.values()],
         "events": [_fields_out(e, _EVENT_DEFAULT) for e in schema.events.values()],
@@ -121,7 +122,8 @@ def schema_from_json(data: Mapping[str, Any]) -> Schema:
     events = [Event(name=_str(e["name"]), args_type=_str(e.get("args_type", "")),
                     features=_strs(e.get("features", ()))) for e in _list(data["events"])]
     return Schema(commands={c.name: c for c in commands}, types={t.name: t for t in types},
-                  events={e.name: e for e in events}, source=_str(data.get("source", "")))
+                  events={e.name: e for e in events}, source=_str(data.get("source", "")),
+                  complete=data.get("complete") is True)
 
 
 _TYPE_DEFAULT = TypeInfo(name="", kind="")
