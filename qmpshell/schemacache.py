@@ -31,7 +31,6 @@ from typing import Any
 from qmpshell.schema import Command, Event, Example, Member, Schema, TypeInfo
 
 FORMAT = 2
-"""Bumped whenever the encoding changes (2: the schema says whether it is complete)."""
 """Bump when the model, the encoding or the introspection mapping changes."""
 
 
