@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint typecheck unit qemu table bench clean
+QEMU_PACKAGES := qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
+# The shells and tools the completion, man page and TLS tests exercise for real.
+TEST_PACKAGES := bash:bash zsh:zsh fish:fish groff:groff-base man:man-db openssl:openssl
+
+.PHONY: run test check lint typecheck unit qemu test-tools table bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +17,15 @@ $(STAMP): pyproject.toml
 	touch $@
 
 qemu:
-	@sh scripts/ensure-qemu.sh
+	@sh scripts/ensure-packages.sh $(QEMU_PACKAGES)
+
+test-tools:
+	@sh scripts/ensure-packages.sh $(TEST_PACKAGES)
 
 run: $(STAMP) qemu
 	@sh scripts/run-demo.sh $(BIN)/qmpshell
 
-test: $(STAMP) qemu lint typecheck unit
+test: $(STAMP) qemu test-tools lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check qmpshell tests bench
