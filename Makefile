@@ -40,7 +40,6 @@ table: $(STAMP)
 	$(BIN)/python -m qmpshell.spec --write-table
 
 bench: $(STAMP) qemu
-	$(BIN)/python -m pip install -q 'qemu.qmp>=0.0.3,<0.1'
 	$(BIN)/python bench/run_all.py
 
 clean:
