@@ -149,9 +149,14 @@ async def run(settings: Settings) -> int:
         write_stdout("\n".join(load_schema(settings).command_names()))
         return EXIT_OK
     lines = read_sources(settings)
-    schema = load_schema(settings)
+    schema = bundled = load_schema(settings)
     if settings.dry_run:
-        return await run_scripted(make_runner(settings, schema, None), settings, lines)
+        dry = make_runner(settings, schema, None)
+        try:
+            start_recording(dry, settings)
+            return await run_scripted(dry, settings, lines)
+        finally:
+            stop_recording(dry)
     log = open_log(settings.logfile)
     spawned = None
     conn: Connection | None = None
@@ -168,16 +173,19 @@ async def run(settings: Settings) -> int:
             await conn.connect()
         if settings.list_commands:
             return await list_live_commands(conn)
-        if not (settings.schema_file or settings.skip_negotiation or settings.hmp):
+        if wants_live_schema(settings):
             schema = await live_schema(conn, schema)
         runner = make_runner(settings, schema, conn)
+        start_recording(runner, settings)
         if settings.interactive:
-            return await run_interactive(runner, settings)
+            return await run_interactive(runner, settings, bundled)
         return await run_scripted(runner, settings, lines)
     except ConnectError as error:
         report_to_stderr(error, runner.where if runner is not None else None)
         return exit_code(error)
     finally:
+        if runner is not None:
+            stop_recording(runner)
         if spawned is not None:
             await spawned.stop()
         elif conn is not None:
@@ -202,7 +210,7 @@ async def run_scripted(runner: Runner, settings: Settings,
     return EXIT_FAILED if runner.failed else EXIT_OK
 
 
-async def run_interactive(runner: Runner, settings: Settings) -> int:
+async def run_interactive(runner: Runner, settings: Settings, bundled: Schema) -> int:
     """The prompt (qmpshell.repl), imported only when a person is there."""
     try:
         repl = importlib.import_module("qmpshell.repl")
@@ -211,8 +219,30 @@ async def run_interactive(runner: Runner, settings: Settings) -> int:
                          "use -c LINE or -f FILE") from None
     from qmpshell.history import default_history_path
 
-    status = await repl.run(runner, settings, history_path=default_history_path(os.environ))
+    def follow(conn: Connection) -> AsyncIterator[Schema]:
+        return live_schemas_of(conn, bundled)
+
+    status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
+                            schemas=follow if wants_live_schema(settings) else None)
     return int(status)
+
+
+def start_recording(runner: Runner, settings: Settings) -> None:
+    """``--record FILE``: a file that cannot be opened is a usage error."""
+    if settings.record is None:
+        return
+    try:
+        runner.start_recording(settings.record)
+    except QmpShellError as error:
+        raise UsageError(str(error)) from None
+
+
+def stop_recording(runner: Runner) -> None:
+    """Close the recording; a failed last write is reported."""
+    try:
+        runner.stop_recording()
+    except QmpShellError as error:
+        report_to_stderr(error, None)
 
 
 # -- wiring -------------------------------------------------------------------
@@ -276,17 +306,53 @@ def schema_cache_dir() -> Path:
     return root / "qmpshell" / "schemas"
 
 
+def wants_live_schema(settings: Settings) -> bool:
+    """Whether connected runs read the server's schema (not with --schema,
+    HMP mode or a server without QMP negotiation)."""
+    return not (settings.schema_file or settings.skip_negotiation or settings.hmp)
+
+
 async def live_schema(conn: Connection, bundled: Schema) -> Schema:
     """The server's own schema (cached on disk per QEMU build) merged with the
     bundled documentation; the bundled table when the server cannot say."""
     from qmpshell.introspect import load_live_schema
 
     try:
-        return await load_live_schema(conn.execute, conn.greeting, bundled, schema_cache_dir())
+        schema = await load_live_schema(conn.execute, conn.greeting, bundled,
+                                        schema_cache_dir())
     except ConnectError:
         raise
     except QmpShellError:
         return bundled
+    return labelled(schema, conn)
+
+
+async def live_schemas_of(conn: Connection, bundled: Schema) -> AsyncIterator[Schema]:
+    """The schemas :func:`live_schema` reads, as they come (the cached one, then
+    a fresh one if it differs), for the prompt to load in the background after
+    ``.connect``; the bundled table when the server cannot say."""
+    from qmpshell.introspect import live_schemas
+
+    stream = live_schemas(conn.execute, conn.greeting, bundled, schema_cache_dir())
+    try:
+        async for schema in stream:
+            yield labelled(schema, conn)
+    except ConnectError:
+        raise
+    except QmpShellError:
+        yield bundled
+    finally:
+        await stream.aclose()
+
+
+def labelled(schema: Schema, conn: Connection) -> Schema:
+    """Name the server in the schema's source, for ``.schema``."""
+    from qmpshell.recorder import format_qemu_version
+
+    version = (conn.greeting or {}).get("QMP", {}).get("version")
+    if version:
+        schema.source = f"live QEMU {format_qemu_version(version)}"
+    return schema
 
 
 def open_log(path: str | None) -> MessageLog | None:
@@ -317,7 +383,17 @@ def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
 
     parser = ShorthandParser(schema, allow_unknown=conn is not None and not schema.complete)
     return Runner(settings, parser=parser, schema=schema, connection=conn,
-                  out=out, report=report_to_stderr)
+                  out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
+
+
+def wait_timeout(settings: Settings) -> float | None:
+    """How long a ``.wait`` without ``timeout=`` waits: ``--timeout``, else
+    until Ctrl-C at the prompt and :data:`SCRIPT_WAIT_TIMEOUT` in scripts."""
+    from qmpshell.dotcommands import SCRIPT_WAIT_TIMEOUT
+
+    if settings.timeout is not None:
+        return settings.timeout
+    return None if settings.interactive else SCRIPT_WAIT_TIMEOUT
 
 
 async def list_live_commands(conn: Connection) -> int:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 from qmpshell.errors import ParseError
 from qmpshell.schema import suggest
+from qmpshell.shorthand import strip_comment
 
-NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".quit")
+NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".record", ".schema", ".quit")
+
+SCRIPT_WAIT_TIMEOUT = 60.0
+"""Seconds a ``.wait`` without ``timeout=`` waits in a scripted run when
+``--timeout`` is not given either: a script must not hang for ever on an
+event that never comes.  At the prompt it waits until Ctrl-C."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,43 @@ def parse_wait(rest: str) -> WaitSpec:
     return WaitSpec(words[0], timeout, match)
 
 
+@dataclass(frozen=True)
+class RecordSpec:
+    """``.record`` (status), ``.record FILE`` or ``.record off``."""
+
+    path: str | None = None
+    off: bool = False
+
+
+def parse_record(rest: str) -> RecordSpec:
+    """The argument of ``.record``: a file name (quotes for spaces), ``off`` or nothing."""
+    words = _split(rest)
+    if len(words) > 1:
+        raise ParseError(".record takes one FILE, or off: .record FILE|off")
+    if not words:
+        return RecordSpec()
+    if words[0] == "off":
+        return RecordSpec(off=True)
+    return RecordSpec(path=os.path.expanduser(words[0]))
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """``.schema`` (where the schema came from) or ``.schema save FILE``."""
+
+    save_to: str | None = None
+
+
+def parse_schema(rest: str) -> SchemaSpec:
+    """The arguments of ``.schema``."""
+    words = _split(rest)
+    if not words:
+        return SchemaSpec()
+    if words[0] != "save" or len(words) != 2:
+        raise ParseError(".schema takes nothing, or save FILE: .schema save FILE")
+    return SchemaSpec(save_to=os.path.expanduser(words[1]))
+
+
 def parse_seconds(text: str, what: str = ".sleep") -> float:
     """A non-negative number of seconds."""
     try:
@@ -86,8 +130,10 @@ def parse_seconds(text: str, what: str = ".sleep") -> float:
 
 
 def _split(text: str) -> list[str]:
+    """Words as a shell splits them; ``#`` starts a comment only at the start
+    of a word (as in the shorthand), so ``name=a#b`` keeps its ``#``."""
     try:
-        return shlex.split(text, comments=True)
+        return shlex.split(strip_comment(text))
     except ValueError as exc:
         raise ParseError(f"unbalanced quotes ({exc})") from None
 

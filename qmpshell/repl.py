@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,16 +69,21 @@ UI_STYLE = {
 Reconnect = Callable[[str], Awaitable["Connection"]]
 """Makes and connects a new connection to an address (for ``.connect``)."""
 
+SchemaSource = Callable[["Connection"], AsyncIterator[Schema]]
+"""The schemas of a newly connected server, as they come (cached, then fresh)."""
+
 
 async def run(runner: Runner, settings: Settings, *, history_path: str | Path | None = None,
-              reconnect: Reconnect | None = None, input: Input | None = None,
-              output: Output | None = None) -> int:
+              reconnect: Reconnect | None = None, schemas: SchemaSource | None = None,
+              input: Input | None = None, output: Output | None = None) -> int:
     """Read lines at the prompt and run them until Ctrl-D or ``.quit``.
 
-    Returns the exit status: 0 after a clean exit, also when lines failed
-    (a person saw each failure already)."""
+    ``schemas`` reads the server's schema again after ``.connect`` (None keeps
+    the schema the shell started with: ``--schema``, HMP mode).  Returns the
+    exit status: 0 after a clean exit, also when lines failed (a person saw
+    each failure already)."""
     repl = Repl(runner, settings, history_path=history_path, reconnect=reconnect,
-                input=input, output=output)
+                schemas=schemas, input=input, output=output)
     return await repl.loop()
 
 
@@ -87,11 +92,14 @@ class Repl:
 
     def __init__(self, runner: Runner, settings: Settings, *,
                  history_path: str | Path | None = None, reconnect: Reconnect | None = None,
+                 schemas: SchemaSource | None = None,
                  input: Input | None = None, output: Output | None = None) -> None:
         self.runner = runner
         self.settings = settings
         self.pager = False
         self._reconnect = reconnect
+        self._schemas = schemas
+        self._schema_task: asyncio.Task[None] | None = None
         self._fallback_schema = runner.schema or Schema()
         self._watcher: asyncio.Task[None] | None = None
         self._running: asyncio.Task[bool] | None = None
@@ -151,6 +159,7 @@ class Repl:
     # -- the loop ------------------------------------------------------------
     async def loop(self) -> int:
         report, self.runner.report = self.runner.report, self.report
+        self.runner.notice = self.note
         try:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
@@ -165,7 +174,9 @@ class Repl:
         finally:
             self._closing = True
             self.runner.report = report
+            self.runner.notice = None
             await self._stop_watching()
+            await self._stop_schema_loading()
         return 0
 
     async def handle(self, line: str) -> None:
@@ -353,6 +364,33 @@ class Repl:
         self.live.forget()
         self._watch()
         self.note(f"connected to {target}")
+        await self._load_schema(conn)
+
+    async def _load_schema(self, conn: Connection) -> None:
+        """Read the new server's schema in the background (from the cache
+        when it knows this QEMU), so the prompt comes back at once."""
+        await self._stop_schema_loading()
+        if self._schemas is not None:
+            self._schema_task = asyncio.ensure_future(self._follow_schemas(conn))
+
+    async def _follow_schemas(self, conn: Connection) -> None:
+        source = self._schemas
+        assert source is not None
+        try:
+            async for schema in source(conn):
+                if conn is not self.runner.connection:
+                    return
+                self.runner.use_schema(schema)
+                self.session.app.invalidate()
+        except (QmpShellError, OSError):
+            pass  # the connection went away: the watcher says so
+
+    async def _stop_schema_loading(self) -> None:
+        if self._schema_task is not None:
+            self._schema_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._schema_task
+            self._schema_task = None
 
     async def _default_reconnect(self, address: str) -> Connection:
         from qmpshell.cli import make_connection

@@ -185,6 +185,12 @@ class ShorthandParser:
         self._actions = None
         self._failed = 0
 
+    def use_schema(self, schema: Schema, *, allow_unknown: bool) -> None:
+        """Type the lines that follow by ``schema`` (a server's schema arrived,
+        or another server was connected); a pending transaction stays open."""
+        self._schema = schema
+        self._allow_unknown = allow_unknown
+
     def feed(self, line: str) -> Request | None:
         """The request ``line`` completes, or None when there is nothing to send yet."""
         try:
