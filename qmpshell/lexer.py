@@ -28,8 +28,12 @@ from pygments.token import (
     _TokenType,
 )
 
-_END = r"(?=[\s)#]|$)"
-"""Where a bare value ends: whitespace, a closing ')', a comment."""
+_END = r"(?=[\s)]|$)"
+"""Where a bare value ends: whitespace or a closing ')'.  A ``#`` inside a
+word is text (``file=a#b``), as the shorthand parser reads it."""
+
+_COMMENT = r"(?<!\S)#.*"
+"""A comment: ``#`` at the start of a word, outside quotes and JSON."""
 
 
 class ShorthandLexer(RegexLexer):
@@ -45,13 +49,13 @@ class ShorthandLexer(RegexLexer):
         "root": [
             (r"\n", Whitespace),
             (r"[^\S\n]+", Whitespace),
-            (r"#.*", Comment.Single),
+            (_COMMENT, Comment.Single),
             (r"(\.[\w-]+)", Keyword.Pseudo, "dot-args"),
             (r"(transaction)(\()", bygroups(Keyword, Punctuation), "args"),
             (r"\)", Punctuation),
             (r"[{\[]", Punctuation, ("line-end", "json")),
             (r"[\w][\w.-]*" + _END, Name.Function, "args"),
-            (r"[^\s#]+", Text, "args"),
+            (r"\S+", Text, "args"),
         ],
         "line-end": [
             (r"\n", Whitespace, "#pop"),
@@ -59,7 +63,7 @@ class ShorthandLexer(RegexLexer):
         ],
         "tail": [
             (r"[^\S\n]+", Whitespace),
-            (r"#.*", Comment.Single),
+            (_COMMENT, Comment.Single),
             (r"\)", Punctuation),
         ],
         "args": [
@@ -68,14 +72,14 @@ class ShorthandLexer(RegexLexer):
             (r"\?" + _END, Operator),
             (r"([\w][\w.-]*)(=)", bygroups(Name.Attribute, Operator), "value"),
             (r"[\w][\w.-]*" + _END, Name.Attribute),
-            (r"[^\s#)]+", Text),
+            (r"[^\s)]+", Text),
         ],
         "dot-args": [
             (r"\n", Whitespace, "#pop"),
             (r"[^\S\n]+", Whitespace),
-            (r"#.*", Comment.Single),
+            (_COMMENT, Comment.Single),
             (r"([\w][\w.-]*)(=)", bygroups(Name.Attribute, Operator), "value"),
-            (r"[^\s#]+", String.Other),
+            (r"\S+", String.Other),
         ],
         "value": [
             (r'"(\\\\|\\"|[^"\n])*"?', String.Double, "#pop"),
@@ -86,7 +90,7 @@ class ShorthandLexer(RegexLexer):
             (r"[-+]?0[xX][0-9a-fA-F]+" + _END, Number.Hex, "#pop"),
             (r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?" + _END, Number, "#pop"),
             (r"[-+]?\d+(\.\d+)?[kKmMgGtTpPeE]i?[bB]?" + _END, Number, "#pop"),
-            (r"[^\s#)]+", String, "#pop"),
+            (r"[^\s)]+", String, "#pop"),
             default("#pop"),
         ],
         "json": [

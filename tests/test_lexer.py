@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String
+from pygments.token import (
+    Comment,
+    Error,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+)
 
 from qmpshell.lexer import ShorthandLexer
 from qmpshell.schema import Command, Schema
@@ -94,3 +104,17 @@ def test_pygmentize_uses_it(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout
     assert "Token.Name.Function\t'block_resize'" in out
     assert "Token.Literal.Number\t'1G'" in out
+
+
+def test_hash_inside_a_word_is_text_as_the_parser_reads_it() -> None:
+    got = tokens("blockdev-add file.filename=a#b size=1G#x # a comment")
+    assert got[1:] == [
+        (Name.Attribute, "file.filename"), (Operator, "="), (String, "a#b"),
+        (Name.Attribute, "size"), (Operator, "="), (String, "1G#x"),
+        (Comment.Single, "# a comment"),
+    ]
+    assert tokens('cmd a="x"#y')[-1] == (Text, "#y")  # the parser joins it to the value
+    assert tokens("stop#now")[0] == (Text, "stop#now")  # one word, not a command
+    assert tokens(".echo a#b #c") == [(Keyword.Pseudo, ".echo"), (String.Other, "a#b"),
+                                      (Comment.Single, "#c")]
+    assert tokens("cmd x=1 #c\n#d")[-2:] == [(Comment.Single, "#c"), (Comment.Single, "#d")]

@@ -228,3 +228,43 @@ def test_yes_option_does_not_ask(machine: QemuProcess, home: Path) -> None:
     machine.proc.wait(timeout=DEADLINE)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
+
+
+def test_connect_reads_the_new_servers_schema(machine: QemuProcess, home: Path,
+                                              tmp_path: Path) -> None:
+    """Started against a server that cannot describe itself (the bundled
+    table, untyped values), then .connect to QEMU: its own schema is loaded
+    in the background and types the lines that follow."""
+    from fake_server import FakeQMP
+
+    fake_dir = tmp_path / "fake"
+    fake_dir.mkdir()
+    with FakeQMP(fake_dir) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
+        env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
+                   XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
+                   TERM="xterm", NO_COLOR="1")
+        child = pexpect.spawn(str(QMPSHELL), [fake.address], env=env, dimensions=(30, 120),
+                              encoding="utf-8", timeout=DEADLINE)
+        child.expect(PROMPT)
+        child.send(".schema\r")
+        child.expect("schema: the bundled QMP spec")
+        child.expect(PROMPT)
+        child.send(f".connect {machine.socket_path}\r")
+        child.expect("connected to")
+        child.expect(PROMPT)
+    for _ in range(DEADLINE * 4):  # loaded in the background: ask until it is there
+        child.send(".schema\r")
+        if child.expect([r"schema: live QEMU \d+\.\d+", r"schema: the bundled"]) == 0:
+            break
+        child.expect(PROMPT)
+    else:
+        raise AssertionError("the server's schema was not loaded after .connect")
+    child.expect(PROMPT)
+    child.send("blockdev-add driver=null-co node-name=n0 size=1M\r")  # typed: 1M is a size
+    child.expect(r'"return": \{\}')
+    child.expect(PROMPT)
+    child.send("query-named-block-nodes\r")
+    child.expect('"virtual-size": 1048576')
+    child.expect(PROMPT)
+    assert quit_shell(child) == 0
