@@ -145,7 +145,8 @@ def suggest(text_before_cursor: str, schema: Schema, *, transaction: bool = Fals
     """What kind of thing completes ``text_before_cursor``.
 
     ``transaction`` is true inside an open ``transaction(``, where a line is
-    an action (``blockdev-snapshot-sync device=...``) rather than a command."""
+    an action (``blockdev-snapshot-sync device=...``) rather than a command.
+    In ``transaction( a ... ; b ...`` completion starts again after each ``;``."""
     text = text_before_cursor.lstrip()
     if text.startswith(("{", "?")):
         return NONE
@@ -155,19 +156,40 @@ def suggest(text_before_cursor: str, schema: Schema, *, transaction: bool = Fals
     if not words.done:
         return _first_word(words.current, transaction)
     first = words.done[0]
-    if first.startswith("."):
+    if first.startswith(".") and not transaction:
         return _dot_argument(first, words)
-    if transaction:
-        actions = transaction_actions(schema)
-        if first not in actions:
+    action = _current_action(words.done, transaction)
+    if action is not None:
+        if ")" in action:
             return NONE
-        return _argument_part(first, actions[first], words.done[1:], words.current, schema)
-    if first.startswith("transaction(") or first == ")":
+        if not action:
+            return Suggestion("action", prefix=words.current)
+        actions = transaction_actions(schema)
+        if action[0] not in actions:
+            return NONE
+        return _argument_part(action[0], actions[action[0]], action[1:], words.current, schema)
+    if first == ")":
         return NONE
     cmd = schema.command(first)
     if cmd is None or words.current == "?":
         return NONE
     return _argument_part(first, cmd.args_type, words.done[1:], words.current, schema)
+
+
+def _current_action(done: list[str], transaction: bool) -> list[str] | None:
+    """The typed words of the transaction action the cursor is in (after
+    ``transaction(`` and the last ``;``); None outside a transaction."""
+    if transaction:
+        words = done
+    elif done[0] == "transaction(":
+        words = done[1:]
+    elif done[:2] == ["transaction", "("]:
+        words = done[2:]
+    else:
+        return None
+    if ";" in words:
+        words = words[len(words) - words[::-1].index(";"):]
+    return words
 
 
 def _first_word(word: str, transaction: bool) -> Suggestion:

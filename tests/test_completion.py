@@ -13,9 +13,11 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from qmpshell.completion import (
+    NONE,
     Candidate,
     LiveValues,
     QmpCompleter,
+    Suggestion,
     given_arguments,
     split_words,
     static_candidates,
@@ -361,3 +363,19 @@ def test_completer_file_paths(tmp_path: Path) -> None:
     line = f"blockdev-add driver=file filename={tmp_path}/di"
     got = complete(completer, line)
     assert [c.text for c in got] == ["sk.qcow2"]
+
+
+def test_completion_restarts_after_a_semicolon_in_a_transaction(qemu72: Schema) -> None:
+    one_line = "transaction( block-dirty-bitmap-add node=d name=b1 ; "
+    assert suggest(one_line, qemu72) == Suggestion("action", prefix="")
+    assert texts(one_line + "block-dirty-bitmap-c", qemu72) == ["block-dirty-bitmap-clear"]
+    args = texts(one_line + "block-dirty-bitmap-clear ", qemu72)
+    assert set(args) == {"node=", "name="}  # the second action's own arguments
+    assert texts(one_line + "blockdev-snapshot-sync snap", qemu72)[0] == "snapshot-file="
+    assert texts("transaction ( abort ; drive-b", qemu72) == ["drive-backup"]
+    assert texts("transaction( abort", qemu72) == ["abort"]
+    # a line of an open multi-line transaction
+    inner = "block-dirty-bitmap-add node=d name=b1 ; drive-backup "
+    assert "target=" in texts(inner, qemu72, transaction=True)
+    assert "name=" not in texts(inner, qemu72, transaction=True)
+    assert suggest("transaction( abort ) ", qemu72) == NONE
