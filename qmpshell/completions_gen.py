@@ -410,7 +410,10 @@ def man_page(parser: argparse.ArgumentParser) -> str:
         "and dot\\-commands belong to the shell:",
         "\\fB.help\\fR [\\fICMD\\fR], \\fB.wait\\fR \\fIEVENT\\fR [timeout=\\fIS\\fR], "
         "\\fB.sleep\\fR \\fIS\\fR, \\fB.echo\\fR \\fITEXT\\fR, \\fB.hmp\\fR \\fILINE\\fR, "
-        "\\fB.record\\fR \\fIFILE\\fR|off, \\fB.quit\\fR.",
+        "\\fB.record\\fR \\fIFILE\\fR|off, \\fB.schema\\fR [save \\fIFILE\\fR], "
+        "\\fB.quit\\fR.",
+        "A \\fB.wait\\fR without timeout= waits for \\fB\\-\\-timeout\\fR seconds when given,",
+        "else 60 seconds in a script and until Ctrl\\-C at the prompt.",
         ".SH OPTIONS",
         ".TP",
         f"\\fI{metavar}\\fR",

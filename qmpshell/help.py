@@ -16,7 +16,8 @@ from qmpshell.schema import Command, Example, Member, Schema, suggest
 
 DOT_COMMANDS: dict[str, str] = {
     ".help": "list commands, or show one: .help CMD",
-    ".wait": "wait for an event: .wait EVENT [timeout=S] [key=value...]",
+    ".wait": "wait for an event: .wait EVENT [timeout=S] [key=value...]; without "
+             "timeout=, --timeout or else 60 s in scripts, until Ctrl-C at the prompt",
     ".sleep": "pause: .sleep SECONDS",
     ".echo": "print a line of text",
     ".hmp": "run one HMP command: .hmp LINE",
@@ -24,7 +25,7 @@ DOT_COMMANDS: dict[str, str] = {
     ".connect": "reconnect, or connect elsewhere: .connect [ADDRESS]",
     ".pager": "long replies through a pager: .pager on|off",
     ".record": "append executed lines to a file: .record FILE|off",
-    ".schema": "save the live schema: .schema save FILE",
+    ".schema": "where the schema came from; save the server's: .schema [save FILE]",
 }
 """Shell commands (never sent to QEMU), with what they do."""
 
@@ -60,7 +61,7 @@ def command_list(schema: Schema) -> str:
         out.append("")
     out.append("Shell commands:")
     for name, doc in DOT_COMMANDS.items():
-        out.append(f"  {name:<11}{doc}")
+        out.append(_fit(f"  {name:<11}{doc}"))  # '.help .NAME' shows it whole
     out.append("")
     out.append("'.help CMD' or 'CMD ?' shows a command's arguments and an example.")
     return "\n".join(out)

@@ -90,3 +90,9 @@ def test_qemu72_union_arguments() -> None:
     text = command_help(s, "blockdev-add")
     assert "more arguments depend on driver: blkdebug" in text
     assert any(line.split()[:2] == ["node-name", "string"] for line in text.splitlines())
+
+
+def test_wait_help_says_how_long_it_waits() -> None:
+    text = command_help(Schema(), ".wait")
+    assert "--timeout or else 60 s in scripts" in text and "Ctrl-C at the prompt" in text
+    assert "save FILE" in command_help(Schema(), ".schema")
