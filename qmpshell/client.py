@@ -4,7 +4,12 @@ A small asyncio protocol of its own.  QEMU's ``qemu.qmp`` library was the
 first choice and is what the tests compare against, but its writer task and
 reply queues cost two event-loop round trips per request: replaying a
 session file ran at about 40% of a plain socket's rate (bench/bench_replay.py).
-Here a reply resolves its request's future straight from ``data_received``.
+Here a reply resolves its request's future straight from ``data_received``,
+and a caller replaying a script may name the request it will send next
+(``send(..., then=...)``): it goes out the moment this reply arrives, if
+that reply is a success, instead of after the caller has printed it and
+parsed the next line.  Requests still go one at a time, each only after the
+previous reply, in the same order; only our own turnaround gets shorter.
 
 The rest adapts QMP to the shell: addresses as the user types them, timeouts,
 the message log, events kept in arrival order relative to replies, and every
@@ -23,9 +28,9 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.logfile import RECEIVED, SENT, MessageLog
@@ -72,13 +77,28 @@ def parse_address(address: str) -> str | tuple[str, int]:
     return address
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A reply without its transport id, with its place among the events."""
+class Reply(NamedTuple):
+    """A reply without its transport id, with its place among the events
+    (``seq``: its arrival number; events with a smaller one arrived before it).
+    A tuple because one is made per reply, on the replay's critical path."""
 
     message: dict[str, Any]
     seq: int
-    """Arrival number; events with a smaller one arrived before it."""
+
+
+class _FollowUp:
+    """The request a caller will send next, encoded while the server works on
+    the current one, and written when the current one's success arrives."""
+
+    __slots__ = ("after", "request", "request_id", "message", "data", "future")
+
+    def __init__(self, after: int, request: dict[str, Any], request_id: int) -> None:
+        self.after = after
+        self.request = request
+        self.request_id = request_id
+        self.message = {**request, "id": request_id}
+        self.data = json.dumps(self.message).encode() + b"\n"
+        self.future: asyncio.Future[Reply] | None = None
 
 
 class TruncatedMessage(EOFError):
@@ -112,6 +132,9 @@ class _Protocol(asyncio.Protocol):
         self._owner._attach(self)
 
     def data_received(self, data: bytes) -> None:
+        if not self._buffer and data.find(b"\n") == len(data) - 1:
+            self._owner._on_line(data)  # the usual read: exactly one whole message
+            return
         buffer = self._buffer
         buffer += data
         start = 0
@@ -148,6 +171,13 @@ class Connection:
     itself and feed it to the protocol, instead of taking two trips round the
     event loop; a replayed session file runs about 15% faster.  Anything
     slower falls back to the loop, so signals and timeouts still work.
+
+    ``send(request, then=upcoming)``: ``upcoming()`` is called once the
+    request is on its way (so its work overlaps the server's) and may return
+    the request the caller will send next; that one is written as soon as
+    this reply arrives, if it is a success, and the caller's next
+    ``send`` of the same object only collects its reply.  After an error
+    reply nothing is written early: the caller decides (``-e`` stops there).
     """
 
     def __init__(self, address: str, *, timeout: float | None = None, negotiate: bool = True,
@@ -166,6 +196,9 @@ class Connection:
         self._greeting_waiter: asyncio.Future[dict[str, Any]] | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Reply]] = {}
+        self._follow: _FollowUp | None = None
+        self._poller: Any = None
+        self._direct_fd = -1
         self._seq = 0
         self._events: collections.deque[tuple[int, dict[str, Any]]] = (
             collections.deque(maxlen=EVENT_BACKLOG))
@@ -274,50 +307,83 @@ class Connection:
         """Send ``request`` and return its reply, without the transport id."""
         return (await self.send(request)).message
 
-    async def send(self, request: dict[str, Any]) -> Reply:
-        """Like :meth:`execute`, also telling where the reply arrived among events."""
+    async def send(self, request: dict[str, Any], *,
+                   then: Callable[[], dict[str, Any] | None] | None = None) -> Reply:
+        """Like :meth:`execute`, also telling where the reply arrived among
+        events; ``then`` names the next request early (see the class doc)."""
         if self._lost is not None or self._protocol is None:
             raise ConnectError(f"connection lost: {self._reason()}")
         if self.timeout is None:
-            return await self._exchange(request)
+            return await self._exchange(request, then)
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._exchange(request)
+                return await self._exchange(request, then)
         except TimeoutError:
             name = request.get("execute", request.get("exec-oob", "?"))
             raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
 
-    async def _exchange(self, request: dict[str, Any]) -> Reply:
+    async def _exchange(self, request: dict[str, Any],
+                        then: Callable[[], dict[str, Any] | None] | None = None) -> Reply:
         protocol = self._protocol
         assert protocol is not None and protocol.transport is not None
-        request_id = next(self._ids)
-        message = {**request, "id": request_id}
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
-        try:
+        follow, self._follow = self._follow, None
+        if follow is not None and follow.request is request and follow.future is not None:
+            request_id, future = follow.request_id, follow.future  # already on its way
+        else:
+            if follow is not None and follow.future is not None:
+                # Written but not collected (the caller changed its mind): its
+                # reply still lands on its own future, which then goes.
+                follow.future.add_done_callback(self._forget(follow.request_id))
+            request_id = next(self._ids)
+            message = {**request, "id": request_id}
+            future = asyncio.get_running_loop().create_future()
+            self._pending[request_id] = future
             if self.log is not None:
                 self.log.write(SENT, message)
             protocol.transport.write(json.dumps(message).encode() + b"\n")
-            if self.direct_reads:
+        try:
+            if then is not None:
+                upcoming = then()
+                if upcoming is not None and not future.done():
+                    self._follow = _FollowUp(request_id, upcoming, next(self._ids))
+            if self.direct_reads and not future.done():
                 self._read_directly(protocol, future)
             return await future
         finally:
             self._pending.pop(request_id, None)
 
+    def _forget(self, request_id: int) -> Callable[[asyncio.Future[Reply]], None]:
+        def forget(_: asyncio.Future[Reply]) -> None:
+            self._pending.pop(request_id, None)
+        return forget
+
+    def _release(self, follow: _FollowUp) -> None:
+        """Write the follow-up request (its predecessor succeeded)."""
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or self._lost is not None:
+            return
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[follow.request_id] = future
+        follow.future = future
+        if self.log is not None:
+            self.log.write(SENT, follow.message)
+        protocol.transport.write(follow.data)
+
     def _read_directly(self, protocol: _Protocol, future: asyncio.Future[Reply]) -> None:
         """Read the reply off the socket while it is on its way (see class doc)."""
+        poll = self._direct_poll(protocol)
+        if poll is None:
+            return
         transport = protocol.transport
         assert transport is not None
-        sock = transport.get_extra_info("socket")
-        if sock is None or transport.get_extra_info("sslcontext") is not None \
-                or transport.get_write_buffer_size():
-            return
-        fd = sock.fileno()
+        if transport.get_write_buffer_size():
+            return  # the loop still has to send the request
+        fd = self._direct_fd
         deadline = time.monotonic() + DIRECT_READ_SLICE
         while not future.done() and self._lost is None:
             remaining = deadline - time.monotonic()
             try:
-                if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                if remaining <= 0 or not poll(remaining * 1000.0):
                     return
             except (OSError, ValueError):
                 return
@@ -330,6 +396,21 @@ class Connection:
             if not data:
                 return  # end of file: likewise
             protocol.data_received(data)
+
+    def _direct_poll(self, protocol: _Protocol) -> Callable[[float], list[Any]] | None:
+        """A poll of this connection's plain socket (None over TLS), made once."""
+        if self._poller is None:
+            transport = protocol.transport
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is None or transport is None \
+                    or transport.get_extra_info("sslcontext") is not None:
+                self._poller = False
+                return None
+            self._direct_fd = sock.fileno()
+            poller = select.poll()
+            poller.register(self._direct_fd, select.POLLIN)
+            self._poller = poller.poll
+        return self._poller or None
 
     def _on_line(self, line: bytes) -> bool:
         """Route one received line; False when it broke the connection."""
@@ -357,12 +438,17 @@ class Connection:
     def _on_reply(self, message: dict[str, Any]) -> None:
         reply_id = message.pop("id", None)
         future = self._pending.get(reply_id) if isinstance(reply_id, int) else None
-        if future is None and reply_id is None and self._pending:
+        if future is None and reply_id is None:
             # An error without id: QEMU could not parse the request it belongs to,
-            # and requests are answered in order, so it is the oldest one's.
-            future = self._pending[min(self._pending)]
+            # and requests are answered in order, so it is the oldest waiting one's.
+            waiting = [i for i, f in self._pending.items() if not f.done()]
+            future = self._pending[min(waiting)] if waiting else None
         if future is not None and not future.done():
             future.set_result(Reply(message, self._seq))
+            follow = self._follow
+            if follow is not None and follow.after == reply_id and follow.future is None \
+                    and "return" in message:
+                self._release(follow)
 
     def _fail(self, exc: BaseException) -> None:
         """The connection is gone: wake everyone waiting on it."""
@@ -374,6 +460,9 @@ class Connection:
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(error)
+        follow = self._follow
+        if follow is not None and follow.future is not None and follow.future.done():
+            follow.future.exception()  # retrieved: its caller may have stopped
         waiter = self._greeting_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)

@@ -89,6 +89,44 @@ def test_exit_on_error_stops_at_the_failing_line(qemu: QemuProcess, tmp_path: Pa
     assert r.stderr.startswith(f"{session}:2: error: DeviceNotFound")
 
 
+def test_exit_on_error_sends_nothing_after_the_failing_line(qemu: QemuProcess,
+                                                            tmp_path: Path) -> None:
+    """A replay prepares the next line while QEMU answers, but sends it only
+    after a successful reply: with -e, the 'stop' after a failure never runs."""
+    session = tmp_path / "s.qmp"
+    session.write_text("query-status\ndevice_del id=nope\nstop\n")
+    r = qmpshell(sock(qemu), "-f", str(session), "-e")
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == 2
+    after = qmpshell(sock(qemu), "-c", "query-status")
+    assert messages(after.stdout)[0]["return"]["status"] == "running"
+
+
+def test_replay_keeps_output_and_diagnostics_in_line_order(qemu: QemuProcess,
+                                                           tmp_path: Path) -> None:
+    """Replies, events, echoes and errors come out in the order of the lines,
+    whichever line was prepared early."""
+    session = tmp_path / "s.qmp"
+    session.write_text("stop\nnot-a-command x\nquery-status\ntransaction(\n  abort\n)\n"
+                       "cont\n.echo done\nquery-status\n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(ISOLATED / "config"),
+           "XDG_CACHE_HOME": str(ISOLATED / "cache")}
+    r = subprocess.run([sys.executable, "-m", "qmpshell", sock(qemu), "-f", str(session),
+                        "--compact"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60, env=env)
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    shapes = [line if not line.startswith("{") else
+              json.loads(line).get("event") or next(iter(json.loads(line))) for line in lines]
+    assert shapes[:3] == ["STOP", "return", lines[2]]
+    assert lines[2].startswith(f"{session}:2: error: ")
+    assert shapes[3:5] == ["return", "error"]
+    assert lines[5].startswith(f"{session}:6: error: GenericError")
+    assert shapes[6:] == ["RESUME", "return", "done", "return"]
+    assert json.loads(lines[3])["return"]["status"] == "paused"
+    assert json.loads(lines[-1])["return"]["status"] == "running"
+
+
 def test_garbage_line_is_reported_and_the_rest_runs(qemu: QemuProcess, tmp_path: Path) -> None:
     session = tmp_path / "s.qmp"
     session.write_text("# a comment\nquery-status\nthis is not a command ((\n\n.echo still here\n")

@@ -219,3 +219,70 @@ def test_log_masks_secrets_but_server_gets_them(tmp_path: Path) -> None:
     assert sent["arguments"]["password"] == MASK
     assert "hunter2" not in log_path.read_text()
     assert all(e["time"].endswith("+00:00") for e in entries)
+
+
+# -- the next request, named early ----------------------------------------------
+def test_next_request_goes_out_after_a_successful_reply(qemu: QemuProcess, direct: bool,
+                                                        tmp_path: Path) -> None:
+    """``then`` names the next request; it is sent once, after the reply, in
+    order, and the caller's send of the same object collects its reply."""
+    log_path = tmp_path / "qmp.log"
+    first, second = {"execute": "stop"}, {"execute": "query-status"}
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+        with open(log_path, "a") as stream:
+            conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct,
+                                   log=MessageLog(stream))
+            try:
+                a = await conn.send(first, then=lambda: second)
+                b = await conn.send(second)
+                events = [e["event"] for e in conn.take_events()]
+            finally:
+                await conn.close()
+        return a.message, b.message, events
+
+    a, b, events = run(go)
+    assert a == {"return": {}}
+    assert b["return"]["status"] == "paused"
+    assert events == ["STOP"]
+    entries = [json.loads(line) for line in log_path.read_text().splitlines()][3:]
+    flow = [(e["direction"], e["message"].get("execute", e["message"].get("event", "reply")))
+            for e in entries]
+    assert flow == [("sent", "stop"), ("received", "STOP"), ("received", "reply"),
+                    ("sent", "query-status"), ("received", "reply")]
+    assert len({e["message"].get("id") for e in entries if e["direction"] == "sent"}) == 2
+
+
+def test_next_request_is_not_sent_after_an_error(qemu: QemuProcess, direct: bool) -> None:
+    """After an error reply the caller decides (``-e`` stops): the named request
+    stays unsent when the caller sends something else."""
+    async def go() -> dict[str, Any]:
+        conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct)
+        try:
+            bad = await conn.send({"execute": "device_del", "arguments": {"id": "nope"}},
+                                  then=lambda: {"execute": "stop"})
+            assert "error" in bad.message
+            return await conn.execute({"execute": "query-status"})
+        finally:
+            await conn.close()
+
+    assert run(go)["return"]["status"] == "running"
+
+
+def test_next_request_fails_cleanly_when_the_server_goes(tmp_path: Path) -> None:
+    """A request sent early whose connection then breaks fails on collection
+    like any other request."""
+    with FakeQMP(tmp_path, behaviours={"query-status": answer({}),
+                                       "query-name": close_mid_reply}) as server:
+        async def go() -> str:
+            conn = await connected(server.address, timeout=5, direct_reads=True)
+            second = {"execute": "query-name"}
+            try:
+                await conn.send({"execute": "query-status"}, then=lambda: second)
+                with pytest.raises(ConnectError) as info:
+                    await conn.send(second)
+                return str(info.value)
+            finally:
+                await conn.close()
+        assert "in the middle of a message" in run(go)
+    assert [r["execute"] for r in server.received][-2:] == ["query-status", "query-name"]
