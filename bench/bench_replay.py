@@ -1,23 +1,31 @@
 """Replay throughput: N sequential ``query-status`` from a session file.
 
-All against one real QEMU (``-machine none``) in the same run:
+All against one real QEMU (``-machine none``) in the same run, each round
+running every contender once, in turn, so machine load hits them alike.
+Every contender does the same work: connect, negotiate, send the N requests
+with ids one after another (each after the previous reply), and write each
+reply as one compact JSON line without its id to a file, flushed per line:
 
-- raw loop: ``bench/raw_client.py``'s loop in this process, the socket limit
-  (requests with ids, as qmpshell sends them; also shown without ids);
-- raw process: the same client as a process, start-up included;
-- qmpshell: ``qmpshell SOCK -f FILE --compact`` end to end (start-up, schema,
-  parsing every line, rendering every reply);
-- qmp-shell: QEMU's own ``qmp-shell SOCK < FILE``, when installed.
+- raw loop: ``bench/raw_client.py``'s blocking-socket loop in this process
+  (the socket limit: no interpreter start-up, no parsing of any input);
+- raw process: the same client as a process, interpreter start-up included;
+- qmpshell: ``qmpshell SOCK -f FILE --compact`` end to end (start-up,
+  schema, parsing every line, rendering every reply);
+- qmp-shell: QEMU's own ``qmp-shell SOCK < FILE``, when installed (it
+  pretty-prints, so its output is not checked).
 
-Prints each rate and qmpshell's ratio to the raw ones (target: >= 80% of the
-raw process, start-up included) and the start-up cost (a one-line run).
+Also shown: the raw loop without ids (what QEMU costs without them), and
+qmpshell's start-up (a one-line file).  qmpshell's output is checked line
+for line against the raw client's.  Prints each rate and the ratios; the
+target is qmpshell >= 80% of the raw rates.
 
-Run: ``.venv/bin/python bench/bench_replay.py [-n N] [--rounds R]``.
+Run: ``.venv/bin/python bench/bench_replay.py [-n N] [--rounds R] [--json]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -36,8 +44,9 @@ from qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E
 
 BIN = Path(sys.executable).parent
 
-
 ENV = dict(os.environ)
+
+RATES = ("raw loop", "raw loop, no ids", "raw process", "qmpshell", "qmp-shell")
 
 
 def use_bytecode_cache(directory: Path) -> None:
@@ -48,11 +57,12 @@ def use_bytecode_cache(directory: Path) -> None:
     ENV["PYTHONPYCACHEPREFIX"] = str(directory)
 
 
-def wall(command: list[str], stdin: Path | None = None) -> float:
-    """Seconds for ``command`` to run to completion (stdout discarded, must succeed)."""
+def wall(command: list[str], stdin: Path | None = None, stdout: Path | None = None) -> float:
+    """Seconds for ``command`` to run to completion (it must succeed)."""
     start = time.perf_counter()
-    with open(stdin or os.devnull, "rb") as source:
-        r = subprocess.run(command, stdin=source, stdout=subprocess.DEVNULL,
+    with open(stdin or os.devnull, "rb") as source, \
+            open(stdout or os.devnull, "wb") as sink:
+        r = subprocess.run(command, stdin=source, stdout=sink,
                            stderr=subprocess.PIPE, check=False, env=ENV)
     took = time.perf_counter() - start
     if r.returncode != 0:
@@ -73,75 +83,101 @@ def qmp_shell_command() -> list[str] | None:
     return [found] if found else None
 
 
-def best(times: list[float]) -> float:
-    return min(times)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-n", type=int, default=5000, help="requests per run (default 5000)")
-    p.add_argument("--rounds", type=int, default=3, help="runs of each, best kept (default 3)")
-    args = p.parse_args(argv)
-    if not have_qemu():
-        print(qemu_missing_message(), file=sys.stderr)
-        return 1
-    n, rounds = args.n, args.rounds
+def measure(n: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per run of each contender, ``rounds`` runs each."""
+    results: dict[str, list[float]] = {k: [] for k in (*RATES, "qmpshell start-up")}
     with tempfile.TemporaryDirectory(prefix="qmpshell-bench-") as tmp:
         work = Path(tmp)
         session = work / "session.qmp"
         session.write_text("query-status\n" * n)
         one = work / "one.qmp"
         one.write_text("query-status\n")
+        ours_out, raw_out = work / "qmpshell.jsonl", work / "raw.jsonl"
         use_bytecode_cache(work / "pycache")
         qemu = QemuProcess(work).start()
         sock = str(qemu.socket_path)
         try:
-            results: dict[str, list[float]] = {k: [] for k in
-                                               ("raw loop", "raw loop, no ids",
-                                                "raw process", "qmpshell",
-                                                "qmp-shell", "qmpshell start-up")}
             shell = qmpshell_command()
             theirs = qmp_shell_command()
             wall([*shell, sock, "-f", str(one)])  # warm-up: bytecode, page cache
             if theirs is not None:
                 wall([*theirs, sock], stdin=one)
+            with open(os.devnull, "w") as devnull:
+                raw_client.run(sock, min(n, 500), out=devnull)
             for _ in range(rounds):
-                results["raw loop"].append(raw_client.run(sock, n))
-                results["raw loop, no ids"].append(raw_client.run(sock, n, ids=False))
+                with open(work / "loop.jsonl", "w") as out:
+                    results["raw loop"].append(raw_client.run(sock, n, out=out))
+                with open(work / "loop-no-ids.jsonl", "w") as out:
+                    results["raw loop, no ids"].append(
+                        raw_client.run(sock, n, ids=False, out=out))
                 results["raw process"].append(
-                    wall([sys.executable, str(HERE / "raw_client.py"), sock, str(n)]))
-                results["qmpshell"].append(wall([*shell, sock, "-f", str(session), "--compact"]))
+                    wall([sys.executable, str(HERE / "raw_client.py"), sock, str(n)],
+                         stdout=raw_out))
+                results["qmpshell"].append(
+                    wall([*shell, sock, "-f", str(session), "--compact"], stdout=ours_out))
                 results["qmpshell start-up"].append(
                     wall([*shell, sock, "-f", str(one), "--compact"]))
                 if theirs is not None:
                     results["qmp-shell"].append(wall([*theirs, sock], stdin=session))
+                check_same_output(ours_out, raw_out, n)
         finally:
             qemu.stop()
-    report(n, rounds, results)
-    return 0
+    return results
+
+
+def check_same_output(ours: Path, raw: Path, n: int) -> None:
+    """qmpshell wrote what the raw client wrote: n identical JSON lines."""
+    a, b = ours.read_text().splitlines(), raw.read_text().splitlines()
+    if len(a) != n or a != b:
+        raise RuntimeError(f"outputs differ: qmpshell {len(a)} lines, raw {len(b)} lines")
+
+
+def summary(n: int, results: dict[str, list[float]]) -> dict[str, float]:
+    """Best rates (req/s), start-up (s) and ratios, for run_all."""
+    rates = {name: n / min(results[name]) for name in RATES if results[name]}
+    ours = rates["qmpshell"]
+    out = {f"rate {name}": rate for name, rate in rates.items()}
+    out["qmpshell start-up s"] = min(results["qmpshell start-up"])
+    out["qmpshell / raw loop"] = ours / rates["raw loop"]
+    out["qmpshell / raw process"] = ours / rates["raw process"]
+    if "qmp-shell" in rates:
+        out["qmpshell / qmp-shell"] = ours / rates["qmp-shell"]
+    return out
 
 
 def report(n: int, rounds: int, results: dict[str, list[float]]) -> None:
     print(f"replay of {n} x query-status, best of {rounds} runs")
-    rates = {}
-    for name in ("raw loop", "raw loop, no ids", "raw process", "qmpshell", "qmp-shell"):
-        if results[name]:
-            seconds = best(results[name])
-            rates[name] = n / seconds
-            spread = statistics.pstdev(results[name]) if len(results[name]) > 1 else 0.0
-            print(f"  {name:<16} {seconds:8.3f} s  {rates[name]:9.0f} req/s  (sd {spread:.3f} s)")
+    for name in RATES:
+        times = results[name]
+        if times:
+            spread = statistics.pstdev(times) if len(times) > 1 else 0.0
+            print(f"  {name:<17} {min(times):8.3f} s  {n / min(times):9.0f} req/s"
+                  f"  (sd {spread:.3f} s)")
         else:
-            print(f"  {name:<16} not installed")
-    startup = best(results["qmpshell start-up"])
-    print(f"  qmpshell start-up (one line, connect included): {startup * 1000:.0f} ms")
-    ours = rates["qmpshell"]
-    print(f"  qmpshell / raw process: {ours / rates['raw process']:.0%}  (target >= 80%)")
-    print(f"  qmpshell / raw loop:    {ours / rates['raw loop']:.0%}")
-    steady = n / max(best(results["qmpshell"]) - startup, 1e-9)
-    print(f"  qmpshell steady state (start-up taken out) / raw loop: "
-          f"{steady / rates['raw loop']:.0%}")
-    if "qmp-shell" in rates:
-        print(f"  qmpshell / qmp-shell:   {ours / rates['qmp-shell']:.2f}x")
+            print(f"  {name:<17} not installed")
+    s = summary(n, results)
+    print(f"  qmpshell start-up (one line, connect included): "
+          f"{s['qmpshell start-up s'] * 1000:.0f} ms")
+    print(f"  qmpshell / raw loop:    {s['qmpshell / raw loop']:.0%}  (target >= 80%)")
+    print(f"  qmpshell / raw process: {s['qmpshell / raw process']:.0%}  (target >= 80%)")
+    if "qmpshell / qmp-shell" in s:
+        print(f"  qmpshell / qmp-shell:   {s['qmpshell / qmp-shell']:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("-n", type=int, default=5000, help="requests per run (default 5000)")
+    p.add_argument("--rounds", type=int, default=3, help="runs of each, best kept (default 3)")
+    p.add_argument("--json", action="store_true", help="also print the summary as JSON")
+    args = p.parse_args(argv)
+    if not have_qemu():
+        print(qemu_missing_message(), file=sys.stderr)
+        return 1
+    results = measure(args.n, args.rounds)
+    report(args.n, args.rounds, results)
+    if args.json:
+        print(json.dumps(summary(args.n, results)))
+    return 0
 
 
 if __name__ == "__main__":
