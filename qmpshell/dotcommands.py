@@ -51,14 +51,15 @@ class WaitSpec:
 
 
 def parse_dot(line: str) -> DotCommand:
-    """Split ``.name rest``; unknown names are a ParseError with suggestions."""
+    """Split ``.name rest`` (a ``#`` comment dropped, as on any line); unknown
+    names are a ParseError with suggestions."""
     text = line.strip()
     name, _, rest = text.partition(" ")
     if name not in NAMES:
         close = suggest(name, NAMES, 1)
         hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(NAMES)})"
         raise ParseError(f"unknown dot-command {name}{hint}", 1, line)
-    return DotCommand(name[1:], rest.strip())
+    return DotCommand(name[1:], strip_comment(rest).strip())
 
 
 def parse_wait(rest: str) -> WaitSpec:
