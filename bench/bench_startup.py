@@ -1,20 +1,29 @@
-"""Time from start to the first prompt, in a real pty, against a real QEMU.
+"""Start-up: time to the first prompt in a real pty, and scripted start-up,
+against a real QEMU, next to QEMU's ``qmp-shell`` in the same run.
 
-For each round, in turn (so machine load hits both alike):
+For each round, in turn (so machine load hits all alike):
 
-- ``qmpshell SOCK`` (the installed entry point), until ``(QEMU)`` shows;
-- ``python -m qemu.qmp.qmp_shell SOCK`` (QEMU's qmp-shell), until ``(QEMU)``.
+- ``qmpshell SOCK`` (the installed entry point) and ``python -m
+  qemu.qmp.qmp_shell SOCK`` in a pty: the time until ``(QEMU)`` shows
+  ("prompt"), and until a key typed at once is echoed by the line editor
+  ("ready": for qmpshell, prompt_toolkit has taken over from the prompt
+  painted at connection time; keys typed before wait for it, none is lost);
+- scripted: ``qmpshell SOCK -c query-status`` against ``qmp-shell SOCK``
+  reading the same line from a file, and the raw client doing the same
+  (``bench/raw_client.py SOCK 1``, the interpreter and a socket).
 
-Each is ended with Ctrl-D once its prompt is there.  Prints the median and
-the best of N rounds and the ratio.  Run:
-``.venv/bin/python bench/bench_startup.py [--rounds N]``.
+Each interactive shell is ended with Ctrl-U, Ctrl-D.  Prints medians and
+bests, and the ratios to qmp-shell.  Run:
+``.venv/bin/python bench/bench_startup.py [--rounds N] [--json]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,56 +37,118 @@ sys.path.insert(0, str(ROOT / "tests"))
 from qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
 BIN = Path(sys.executable).parent
+TYPED = "zz"
+"""Typed right after the prompt shows; seen again once the editor runs."""
 
 
-def time_to_prompt(argv: list[str], env: dict[str, str]) -> float:
-    """Seconds from spawning ``argv`` to its ``(QEMU)`` prompt."""
+def time_to_prompt(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning ``argv`` to its ``(QEMU)`` prompt, and to the
+    echo of a key typed as soon as the prompt showed."""
     start = time.perf_counter()
     child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(30, 120),
                           encoding="utf-8", timeout=30)
+    child.delaybeforesend = None
     try:
         child.expect(r"\(QEMU\)")
-        elapsed = time.perf_counter() - start
+        shown = time.perf_counter() - start
+        child.send(TYPED)
+        child.expect(TYPED)
+        ready = time.perf_counter() - start
+        child.sendcontrol("u")
         child.sendcontrol("d")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
-    return elapsed
+    return shown, ready
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
-    args = parser.parse_args()
-    if not have_qemu():
-        print(qemu_missing_message())
-        return 1
+def time_to_run(argv: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
+    """Seconds for a scripted run of ``argv`` (it must succeed)."""
+    start = time.perf_counter()
+    with open(stdin or os.devnull, "rb") as source:
+        r = subprocess.run(argv, stdin=source, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=env, check=False)
+    took = time.perf_counter() - start
+    if r.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({r.returncode}): {r.stderr.decode()[-300:]}")
+    return took
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """A private home (config, history, schema cache) and compiled bytecode
+    kept there, as an installed package keeps it."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XDG_", "QMPSHELL")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
+               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
+               PYTHONPYCACHEPREFIX=str(home / "pycache"), TERM="xterm")
+    return env
+
+
+def measure(rounds: int) -> dict[str, list[float]]:
+    names = ("qmpshell prompt", "qmpshell ready", "qmp-shell prompt", "qmp-shell ready",
+             "qmpshell -c", "qmp-shell -c", "raw client -c")
+    results: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
-        env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
-                   XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-                   TERM="xterm")
+        env = isolated_env(home)
+        one = Path(tmp) / "one.qmp"
+        one.write_text("query-status\n")
         qemu = QemuProcess(Path(tmp)).start()
         try:
             sock = str(qemu.socket_path)
             ours = [str(BIN / "qmpshell"), sock]
             theirs = [sys.executable, "-m", "qemu.qmp.qmp_shell", sock]
-            time_to_prompt(ours, env)  # warm caches (files, and qmpshell's schema cache)
+            raw = [sys.executable, str(ROOT / "bench" / "raw_client.py"), sock, "1"]
+            time_to_prompt(ours, env)  # warm caches (files, bytecode, the schema cache)
             time_to_prompt(theirs, env)
-            a: list[float] = []
-            b: list[float] = []
-            for _ in range(args.rounds):
-                a.append(time_to_prompt(ours, env))
-                b.append(time_to_prompt(theirs, env))
+            time_to_run(raw, env)
+            for _ in range(rounds):
+                for who, argv in (("qmpshell", ours), ("qmp-shell", theirs)):
+                    shown, ready = time_to_prompt(argv, env)
+                    results[f"{who} prompt"].append(shown)
+                    results[f"{who} ready"].append(ready)
+                results["qmpshell -c"].append(time_to_run([*ours, "-c", "query-status"], env))
+                results["qmp-shell -c"].append(time_to_run(theirs, env, stdin=one))
+                results["raw client -c"].append(time_to_run(raw, env))
         finally:
             qemu.stop()
-    print(f"time to first prompt, {args.rounds} rounds each, -machine none QEMU")
-    print(f"{'':12}{'median ms':>12}{'best ms':>10}")
-    print(f"{'qmpshell':12}{statistics.median(a) * 1000:12.0f}{min(a) * 1000:10.0f}")
-    print(f"{'qmp-shell':12}{statistics.median(b) * 1000:12.0f}{min(b) * 1000:10.0f}")
-    print(f"ratio qmpshell/qmp-shell: median {statistics.median(a) / statistics.median(b):.2f}x")
+    return results
+
+
+def summary(results: dict[str, list[float]]) -> dict[str, float]:
+    """Medians in ms and ratios to qmp-shell, for run_all."""
+    med = {name: statistics.median(times) * 1000 for name, times in results.items()}
+    out = {f"{name} ms": value for name, value in med.items()}
+    out["prompt ratio"] = med["qmpshell prompt"] / med["qmp-shell prompt"]
+    out["ready ratio"] = med["qmpshell ready"] / med["qmp-shell ready"]
+    out["scripted ratio"] = med["qmpshell -c"] / med["qmp-shell -c"]
+    return out
+
+
+def report(rounds: int, results: dict[str, list[float]]) -> None:
+    print(f"start-up, {rounds} rounds each, -machine none QEMU")
+    print(f"{'':18}{'median ms':>12}{'best ms':>10}")
+    for name, times in results.items():
+        print(f"{name:18}{statistics.median(times) * 1000:12.0f}{min(times) * 1000:10.0f}")
+    s = summary(results)
+    print(f"qmpshell/qmp-shell (median): prompt {s['prompt ratio']:.2f}x, "
+          f"ready {s['ready ratio']:.2f}x, scripted -c {s['scripted ratio']:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="also print the summary as JSON")
+    args = parser.parse_args(argv)
+    if not have_qemu():
+        print(qemu_missing_message())
+        return 1
+    results = measure(args.rounds)
+    report(args.rounds, results)
+    if args.json:
+        print(json.dumps(summary(results)))
     return 0
 
 

@@ -37,6 +37,7 @@ from qmpshell.settings import Settings, settings_from_args
 
 if TYPE_CHECKING:
     from qmpshell.client import Connection
+    from qmpshell.firstprompt import FirstPrompt
     from qmpshell.logfile import MessageLog
     from qmpshell.schema import Schema
     from qmpshell.session import Runner
@@ -149,8 +150,12 @@ async def run(settings: Settings) -> int:
         write_stdout("\n".join(load_schema(settings).command_names()))
         return EXIT_OK
     lines = read_sources(settings)
-    schema = bundled = load_schema(settings)
+    # At the prompt the bundled table is read once the first prompt is painted
+    # (it shows sooner); a --schema FILE still fails before connecting.
+    later = settings.interactive and not (settings.dry_run or settings.schema_file)
+    schema = bundled = None if later else load_schema(settings)
     if settings.dry_run:
+        assert schema is not None
         dry = make_runner(settings, schema, None)
         try:
             start_recording(dry, settings)
@@ -161,6 +166,7 @@ async def run(settings: Settings) -> int:
     spawned = None
     conn: Connection | None = None
     runner: Runner | None = None
+    first: FirstPrompt | None = None
     try:
         if settings.spawn:
             from qmpshell.spawn import SpawnedQemu
@@ -171,19 +177,34 @@ async def run(settings: Settings) -> int:
             assert settings.address is not None
             conn = make_connection(settings, settings.address, log)
             await conn.connect()
+        if settings.interactive:
+            first = paint_first_prompt(settings)
+        if bundled is None:
+            bundled = load_schema(settings)
+        schema = bundled if schema is None else schema
         if settings.list_commands:
             return await list_live_commands(conn)
         if wants_live_schema(settings):
-            schema = await live_schema(conn, schema)
+            try:
+                schema = await live_schema(conn, schema)
+            except ConnectError:
+                if first is None:
+                    raise
+                # The prompt is on the screen: it says the connection is
+                # lost and offers .connect, as after any later loss.
         runner = make_runner(settings, schema, conn)
         start_recording(runner, settings)
         if settings.interactive:
-            return await run_interactive(runner, settings, bundled)
+            return await run_interactive(runner, settings, bundled, first)
         return await run_scripted(runner, settings, lines)
     except ConnectError as error:
+        if first is not None:
+            first.release()
         report_to_stderr(error, runner.where if runner is not None else None)
         return exit_code(error)
     finally:
+        if first is not None:
+            first.release()
         if runner is not None:
             stop_recording(runner)
         if spawned is not None:
@@ -210,8 +231,17 @@ async def run_scripted(runner: Runner, settings: Settings,
     return EXIT_FAILED if runner.failed else EXIT_OK
 
 
-async def run_interactive(runner: Runner, settings: Settings, bundled: Schema) -> int:
-    """The prompt (qmpshell.repl), imported only when a person is there."""
+def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
+    """Show the prompt as soon as the connection is up (qmpshell.firstprompt)."""
+    from qmpshell.firstprompt import paint_first_prompt as paint
+
+    return paint(settings.hmp, sys.stdin, sys.stdout)
+
+
+async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
+                          first: FirstPrompt | None = None) -> int:
+    """The prompt (qmpshell.repl), imported only when a person is there;
+    it takes over the terminal from the ``first`` prompt painted early."""
     try:
         repl = importlib.import_module("qmpshell.repl")
     except ImportError:
@@ -222,8 +252,11 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema) -
     def follow(conn: Connection) -> AsyncIterator[Schema]:
         return live_schemas_of(conn, bundled)
 
+    from qmpshell.firstprompt import handover_input
+
     status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
-                            schemas=follow if wants_live_schema(settings) else None)
+                            schemas=follow if wants_live_schema(settings) else None,
+                            input=handover_input(first))
     return int(status)
 
 
