@@ -22,14 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qmpshell.schema import suggest
+if TYPE_CHECKING:
+    import tomllib
 
 COLOR_CHOICES = ("auto", "always", "never")
 KEY_CHOICES = ("emacs", "vi")
@@ -192,10 +192,21 @@ def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
     return f"{where}: invalid TOML: {message}; the file is ignored"
 
 
+def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """:func:`qmpshell.schema.suggest`, imported when a key is mistyped: the
+    schema module is not needed to read a good file, and the first prompt
+    shows before it is loaded."""
+    from qmpshell.schema import suggest as close_matches
+
+    return close_matches(word, candidates, limit)
+
+
 def parse_config(text: str, path: Path) -> tuple[ConfigValues, list[str]]:
     """The settings in TOML ``text`` and a one-line warning per problem.
 
     ``path`` only names the file in the warnings."""
+    import tomllib  # only when there is a file: it costs start-up time
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

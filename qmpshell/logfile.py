@@ -8,7 +8,6 @@ real values because only this copy is masked.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import IO, Any
 
 from qmpshell.secrets import mask_value
@@ -21,7 +20,10 @@ class MessageLog:
     """An append-only JSON-lines log of the protocol traffic."""
 
     def __init__(self, stream: IO[str]) -> None:
+        from datetime import UTC, datetime  # only with --logfile: not at every start-up
+
         self._stream = stream
+        self._now = lambda: datetime.now(UTC)
 
     @classmethod
     def open(cls, path: str) -> MessageLog:
@@ -30,7 +32,7 @@ class MessageLog:
 
     def write(self, direction: str, message: Any) -> None:
         """Append one message; ``direction`` is :data:`SENT` or :data:`RECEIVED`."""
-        entry = {"time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        entry = {"time": self._now().isoformat(timespec="microseconds"),
                  "direction": direction,
                  "message": mask_value(message)}
         self._stream.write(json.dumps(entry) + "\n")

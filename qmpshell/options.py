@@ -7,6 +7,8 @@ read every option without running anything.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from qmpshell import __version__
 
@@ -25,6 +27,34 @@ exit status: 0 all lines succeeded, 1 a line failed, 2 bad usage,
 """
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, sized without importing shutil: argparse makes one of these
+    for every option it is given, and that import alone was a noticeable part
+    of a scripted run's start-up."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            width = terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def terminal_columns() -> int:
+    """What ``shutil.get_terminal_size().columns`` says: $COLUMNS, the
+    terminal's width, or 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return os.get_terminal_size(stdout.fileno()).columns or 80 if stdout else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for ``qmpshell``."""
     p = argparse.ArgumentParser(
@@ -32,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="An interactive shell for the QEMU Machine Protocol (QMP): "
         "typed key=value commands, completion, help, live events, scripted replay.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("address", nargs="?", metavar="ADDRESS",
                    help="UNIX socket path, or HOST:PORT")

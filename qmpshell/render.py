@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from qmpshell.settings import DEFAULT_STYLE
@@ -36,6 +35,8 @@ def event_time(event: dict[str, Any]) -> str:
     stamp = event.get("timestamp")
     if not isinstance(stamp, dict):
         return ""
+    from datetime import datetime  # pretty output only: not at every start-up
+
     try:
         when = datetime.fromtimestamp(stamp["seconds"] + stamp.get("microseconds", 0) / 1e6)
     except (KeyError, TypeError, ValueError, OverflowError, OSError):

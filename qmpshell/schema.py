@@ -23,7 +23,6 @@ Builtin type names (shared by both sources):
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -236,6 +235,8 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """Close matches for a mistyped word ('did you mean'), best first.
 
     Treats '-' and '_' alike, since QMP mixes both spellings."""
+    import difflib  # only once something is mistyped: it costs start-up time
+
     pool = list(candidates)
     norm = {c.replace("_", "-"): c for c in pool}
     hits = difflib.get_close_matches(word.replace("_", "-"), list(norm), n=limit, cutoff=0.6)

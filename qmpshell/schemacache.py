@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +82,8 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str) -> bool:
     cache directory is not writable, which only costs speed."""
     data = {"format": FORMAT, "key": key, "digest": digest, "schema": schema_to_json(schema)}
     text = json.dumps(data, separators=(",", ":"))
+    import tempfile  # only on a cold start: with shutil, a noticeable import
+
     tmp = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

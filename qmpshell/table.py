@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from qmpshell.errors import SchemaError
@@ -23,12 +23,23 @@ TABLE_NAME = "commands.json"
 
 def load_bundled_schema() -> Schema:
     """The schema of the bundled table (the spec's 117 commands)."""
-    table = resources.files("qmpshell") / "data" / TABLE_NAME
     try:
-        data = json.loads(table.read_text(encoding="utf-8"))
+        data = json.loads(_table_text())
     except (OSError, ValueError) as err:
         raise SchemaError(f"bundled command table unreadable: {err}") from None
     return schema_from_table(data, source="bundled")
+
+
+def _table_text() -> str:
+    """The table next to this module; through importlib.resources only when
+    the package is not plain files (a zip), since that import alone costs a
+    noticeable part of the start-up."""
+    beside = Path(__file__).with_name("data") / TABLE_NAME
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8")
+    from importlib import resources
+
+    return (resources.files("qmpshell") / "data" / TABLE_NAME).read_text(encoding="utf-8")
 
 
 def schema_from_spec_text(text: str, source: str) -> Schema:

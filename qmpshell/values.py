@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Union
 
 from qmpshell.errors import ParseError
@@ -108,6 +107,8 @@ def parse_int(text: str) -> int | None:
         return sign * int(m["num"]) * scale
     if not m["unit"]:
         return None
+    from decimal import Decimal, InvalidOperation  # rare (1.5G): not at start-up
+
     try:
         exact = Decimal(m["num"]) * scale
     except InvalidOperation:
