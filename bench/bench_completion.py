@@ -63,6 +63,7 @@ def percentiles(work: Callable[[str], object], texts: list[str],
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="also print the summary as JSON")
     args = parser.parse_args()
 
     schema = schema_from_qapi(json.loads(
@@ -109,14 +110,21 @@ def main() -> int:
     print(f"{'':34}{'p50 us':>10}{'p99 us':>10}")
     print(f"{'qmpshell completion':34}{ours_p[0]:10.1f}{ours_p[1]:10.1f}")
     print(f"{'qmpshell completion+toolbar+lexer':34}{redraw_p[0]:10.1f}{redraw_p[1]:10.1f}")
+    summary = {"completion p50 us": ours_p[0], "completion p99 us": ours_p[1],
+               "redraw p50 us": redraw_p[0], "redraw p99 us": redraw_p[1]}
     if theirs is None:
         print("qmp-shell: qemu.qmp not installed (pip install qemu.qmp)")
-        return 0
-    theirs_p = percentiles(theirs, texts, args.rounds)
-    print(f"{'qmp-shell QMPCompleter':34}{theirs_p[0]:10.1f}{theirs_p[1]:10.1f}")
-    print(f"ratio qmpshell/qmp-shell: p50 {ours_p[0] / theirs_p[0]:.1f}x, "
-          f"p99 {ours_p[1] / theirs_p[1]:.1f}x; "
-          f"slowest qmpshell redraw p99 is {redraw_p[1] / 16000:.1%} of a 16 ms frame")
+    else:
+        theirs_p = percentiles(theirs, texts, args.rounds)
+        print(f"{'qmp-shell QMPCompleter':34}{theirs_p[0]:10.1f}{theirs_p[1]:10.1f}")
+        print(f"ratio qmpshell/qmp-shell: p50 {ours_p[0] / theirs_p[0]:.1f}x, "
+              f"p99 {ours_p[1] / theirs_p[1]:.1f}x; "
+              f"slowest qmpshell redraw p99 is {redraw_p[1] / 16000:.1%} of a 16 ms frame")
+        summary.update({"qmp-shell p50 us": theirs_p[0], "qmp-shell p99 us": theirs_p[1],
+                        "p50 ratio": ours_p[0] / theirs_p[0],
+                        "p99 ratio": ours_p[1] / theirs_p[1]})
+    if args.json:
+        print(json.dumps(summary))
     return 0
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def report(results: dict[str, list[float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="also print the summary as JSON")
     args = parser.parse_args(argv)
     if not have_qemu():
         print(qemu_missing_message(), file=sys.stderr)
@@ -118,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             qemu.stop()
     print("time to a schema-aware state after connecting (live QEMU, -machine none)")
     print(report(results))
+    if args.json:
+        median = {name: statistics.median(times) * 1000 for name, times in results.items()}
+        print(json.dumps({"warm ms": median["warm"], "cold ms": median["cold"],
+                          "warm / baseline": median["warm"] / median["baseline"],
+                          "cold / baseline": median["cold"] / median["baseline"]}))
     return 0
 
 

@@ -60,7 +60,9 @@ def load_json() -> object:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--json", action="store_true", help="also print the summary as JSON")
+    args = parser.parse_args()
+    rounds = args.rounds
     spec_text = SPEC.read_text(encoding="utf-8")
 
     base = median_ms(load_json, rounds)
@@ -80,6 +82,9 @@ def main() -> int:
         f"process     load_bundled_schema  {full:7.2f} ms  (+{full - bare:.1f} ms,"
         f" {full / bare:.2f}x python -c pass, {full / raw:.2f}x json.load)"
     )
+    if args.json:
+        print(json.dumps({"load ms": load, "load / json.load": load / base,
+                          "process load ms": full, "process / python -c pass": full / bare}))
     return 0
 
 
