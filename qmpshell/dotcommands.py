@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +132,8 @@ def parse_seconds(text: str, what: str = ".sleep") -> float:
 def _split(text: str) -> list[str]:
     """Words as a shell splits them; ``#`` starts a comment only at the start
     of a word (as in the shorthand), so ``name=a#b`` keeps its ``#``."""
+    import shlex  # only for a dot-command line: not on every start
+
     try:
         return shlex.split(strip_comment(text))
     except ValueError as exc:

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qmpshell.errors import QmpShellError
 from qmpshell.schema import Schema
 from qmpshell.secrets import mask_line, mask_request
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 #: Dot-commands written to the recording: they change what a replay does.
 REPLAYED_DOT_COMMANDS = frozenset({".wait", ".sleep", ".echo", ".hmp"})
@@ -103,7 +105,10 @@ class Recorder:
             self._file: TextIO | None = path.open("a", encoding="utf-8")
         except OSError as e:
             raise RecordError(f"cannot record to {path}: {e.strerror or e}") from e
-        started = started or datetime.now(UTC).astimezone()
+        if started is None:
+            from datetime import UTC, datetime  # only when recording starts
+
+            started = datetime.now(UTC).astimezone()
         try:
             self._write(("\n" if self._file.tell() > 0 else "") + header(started, qemu_version))
         except RecordError:

@@ -9,12 +9,14 @@ from typing import Any
 
 MASK = "********"
 
-_SECRET_NAME = re.compile(r"pass(word|wd|phrase)?|secret|key-secret|passwd|token", re.I)
+# The patterns are compiled on first use (by re's own cache), not at import:
+# every start imports this module, few starts mask anything.
+_SECRET_NAME = r"pass(word|wd|phrase)?|secret|key-secret|passwd|token"
 
 
 def is_secret_name(name: str) -> bool:
     """True for argument names that carry secrets ('password', 'new-secret'...)."""
-    return bool(_SECRET_NAME.search(name))
+    return bool(re.search(_SECRET_NAME, name, re.I))
 
 
 _SECRET_OBJECTS = ("secret", "secret_keyring")
@@ -46,30 +48,27 @@ def mask_request(request: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
-_SECRET_WORD = re.compile(
-    r"""(?P<key>(?:^|(?<=\s))[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token)[\w.-]*=)
-        (?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\S*)""",
-    re.I | re.X,
-)
+_SECRET_WORD = r"""(?P<key>(?:^|(?<=\s))[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token)[\w.-]*=)
+        (?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\S*)"""
 
 
-_SECRET_OBJECT_WORD = re.compile(
+_SECRET_OBJECT_WORD = (
     r"""(?:^|\s)qom-type=["']?secret(?:_keyring)?\b|"qom-type"\s*:\s*"secret(?:_keyring)?\"""")
-_DATA_WORD = re.compile(
+_DATA_WORD = (
     r"""(?P<key>(?:^|(?<=\s))(?:props\.)?data=)(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\S*)""")
-_DATA_JSON = re.compile(r'("data"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_DATA_JSON = r'("data"\s*:\s*)"(?:[^"\\]|\\.)*"'
 
 
 def mask_line(line: str) -> str:
     """A shorthand or JSON line with secret values masked, for history files.
 
     Handles ``key=value`` words as well as ``"password": "..."`` in JSON."""
-    masked = _SECRET_WORD.sub(lambda m: m.group("key") + MASK, line)
-    if _SECRET_OBJECT_WORD.search(masked):
-        masked = _DATA_WORD.sub(lambda m: m.group("key") + MASK, masked)
+    masked = re.sub(_SECRET_WORD, lambda m: m.group("key") + MASK, line, flags=re.I | re.X)
+    if re.search(_SECRET_OBJECT_WORD, masked):
+        masked = re.sub(_DATA_WORD, lambda m: m.group("key") + MASK, masked)
     masked = re.sub(
         r'("[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token)[\w.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"',
         lambda m: m.group(1) + f'"{MASK}"', masked, flags=re.I)
-    if _SECRET_OBJECT_WORD.search(masked):
-        masked = _DATA_JSON.sub(lambda m: m.group(1) + f'"{MASK}"', masked)
+    if re.search(_SECRET_OBJECT_WORD, masked):
+        masked = re.sub(_DATA_JSON, lambda m: m.group(1) + f'"{MASK}"', masked)
     return masked
