@@ -29,6 +29,10 @@ class MaskedFileHistory(FileHistory):
     """A :class:`FileHistory` that masks secret values before writing them and
     keeps only the newest ``limit`` entries when reading."""
 
+    TAIL = 1 << 18
+    """Bytes read from the end of the file at first (more when they hold too
+    few entries): about 5000 entries of a typical history."""
+
     def __init__(self, path: str | os.PathLike[str], limit: int = 10000) -> None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -36,10 +40,49 @@ class MaskedFileHistory(FileHistory):
         self._limit = limit
 
     def load_history_strings(self) -> Iterable[str]:
-        for count, line in enumerate(super().load_history_strings()):
-            if count >= self._limit:
-                break
-            yield line
+        """The newest ``limit`` entries, newest first, as :class:`FileHistory`
+        reads them, but read from the end of the file, so that years of
+        history cost a start no more than their tail."""
+        limit = max(self._limit, 0)
+        if limit == 0 or not os.path.exists(self.filename):
+            return []
+        with open(self.filename, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            chunk = self.TAIL
+            while True:
+                start = max(size - chunk, 0)
+                f.seek(start)
+                segments = f.read().decode("utf-8", errors="replace").split("\n")
+                newest = _newest_entries(segments[1:] if start else segments, limit,
+                                         whole=start == 0)
+                if newest is not None:
+                    return newest
+                chunk *= 4
 
     def store_string(self, string: str) -> None:
         super().store_string("\n".join(mask_line(line) for line in string.split("\n")))
+
+
+def _newest_entries(segments: list[str], limit: int, *, whole: bool) -> list[str] | None:
+    """The newest ``limit`` entries among the lines (``segments``, split at
+    newlines, the last one at the end of the file), newest first; None when
+    they hold fewer and are not the ``whole`` file (the oldest entry found
+    may have begun before them)."""
+    strings: list[str] = []
+    entry: list[str] = []  # the '+' lines of one entry, last first
+    last = len(segments) - 1
+    for index in range(last, -1, -1):
+        segment = segments[index]
+        if segment.startswith("+"):
+            entry.append(segment[1:] + "\n" if index < last else segment[1:])
+            continue
+        if entry:
+            strings.append("".join(reversed(entry))[:-1])
+            entry = []
+            if len(strings) >= limit:
+                return strings
+    if not whole:
+        return None
+    if entry:
+        strings.append("".join(reversed(entry))[:-1])
+    return strings[:limit]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qmpshell.history import MaskedFileHistory, default_history_path
 
 
@@ -37,3 +39,19 @@ def test_limit_keeps_the_newest(tmp_path: Path) -> None:
     for i in range(5):
         history.append_string(f"echo {i}")
     assert list(MaskedFileHistory(path, limit=2).load_history_strings()) == ["echo 4", "echo 3"]
+
+
+def test_read_from_the_end_as_file_history_reads(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries read from the file's tail (in small pieces here) are those
+    prompt_toolkit's FileHistory reads, multi-line and odd lines included."""
+    from prompt_toolkit.history import FileHistory
+
+    path = tmp_path / "h"
+    path.write_bytes(b"+first\n\n# t\n+multi\n+line\n\nnot an entry\n+caf\xc3\xa9 \xff\n"
+                     + b"".join(b"\n# t\n+echo %d\n" % i for i in range(50)) + b"+no newline")
+    want = list(FileHistory(str(path)).load_history_strings())
+    monkeypatch.setattr(MaskedFileHistory, "TAIL", 7)
+    for limit in (0, 1, 3, 52, 53, 54, 10000):
+        assert list(MaskedFileHistory(path, limit=limit).load_history_strings()) == want[:limit]
+    assert want[-3:] == ["caf\u00e9 \ufffd", "multi\nline", "first"]
