@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,25 +33,59 @@ def require_qemu() -> None:
 
 
 @pytest.fixture
-def qemu(tmp_path: Path) -> Iterator[QemuProcess]:
-    """A bare QEMU (-machine none) with a UNIX and a TCP QMP socket."""
+def start_qemu(tmp_path: Path) -> Iterator[Callable[..., QemuProcess]]:
+    """Start real QEMUs for one test, each in its own directory under the
+    test's tmp_path; every one is stopped after the test, pass or fail.
+
+    ``start_qemu(name="", scratch=False, tcp=False, args=())``: ``scratch``
+    gives a q35/TCG machine with a 64 MiB qcow2 drive named 'scratch';
+    ``tcp`` adds a second QMP monitor on a TCP port (``tcp_port``)."""
     require_qemu()
-    proc = QemuProcess(tmp_path, tcp=True)
+    started: list[QemuProcess] = []
+
+    def start(name: str = "", *, scratch: bool = False, tcp: bool = False,
+              args: Sequence[str] = ()) -> QemuProcess:
+        workdir = tmp_path / name if name else tmp_path
+        workdir.mkdir(parents=True, exist_ok=True)
+        extra = list(args)
+        if scratch:
+            extra = scratch_machine_args(make_scratch_image(workdir / "scratch.qcow2")) + extra
+        proc = QemuProcess(workdir, args=extra, tcp=tcp)
+        started.append(proc)
+        return proc.start()
+
     try:
-        proc.start()
-        yield proc
+        yield start
     finally:
-        proc.stop()
+        for proc in started:
+            proc.stop()
 
 
 @pytest.fixture
-def qemu_scratch(tmp_path: Path) -> Iterator[QemuProcess]:
+def qemu(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
+    """A bare QEMU (-machine none) with a UNIX and a TCP QMP socket."""
+    return start_qemu(tcp=True)
+
+
+@pytest.fixture
+def qemu_scratch(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
     """A q35/TCG QEMU with a 64 MiB qcow2 drive named 'scratch'."""
-    require_qemu()
-    image = make_scratch_image(tmp_path / "scratch.qcow2")
-    proc = QemuProcess(tmp_path, args=scratch_machine_args(image))
-    try:
-        proc.start()
-        yield proc
-    finally:
-        proc.stop()
+    return start_qemu(scratch=True)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty home directory for a shell under test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """The environment for a shell under test: its own home, state, config
+    and cache under ``home`` (never the user's), a plain xterm, no colour."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
+    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
+               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
+               TERM="xterm", NO_COLOR="1")
+    return env

@@ -9,7 +9,7 @@ import io
 import os
 import sys
 import termios
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from qmpshell.firstprompt import FirstPrompt, paint_first_prompt
 
 pexpect = pytest.importorskip("pexpect")
 
-from conftest import require_qemu  # noqa: E402
+from conftest import isolated_env  # noqa: E402
 from qemu_process import QemuProcess  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
@@ -108,21 +108,12 @@ def test_nothing_painted_without_a_terminal(pty: tuple[int, Any]) -> None:
 
 # -- end to end ------------------------------------------------------------------
 @pytest.fixture
-def qemu_pty(tmp_path: Path) -> Iterator[QemuProcess]:
-    require_qemu()
-    proc = QemuProcess(tmp_path)
-    try:
-        proc.start()
-        yield proc
-    finally:
-        proc.stop()
+def qemu_pty(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
+    return start_qemu()
 
 
 def spawn(qemu: QemuProcess, home: Path, command: str | None = None) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
-    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               TERM="xterm", NO_COLOR="1")
+    env = isolated_env(home)
     if command is None:
         return pexpect.spawn(str(QMPSHELL), [str(qemu.socket_path)], env=env,
                              dimensions=(30, 120), encoding="utf-8", timeout=20)

@@ -5,11 +5,10 @@ replies; ``--record`` in ``-c`` runs; record files that cannot be opened."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
-from conftest import require_qemu  # noqa: E402
-from qemu_process import QemuProcess, make_scratch_image, scratch_machine_args  # noqa: E402
+from conftest import isolated_env  # noqa: E402
+from qemu_process import QemuProcess  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
 PROMPT = r"\(QEMU\)"
@@ -28,46 +27,23 @@ REPLY = re.compile(r'(\{"(?:return|error)": [^\r\n]*\})\r?\n')
 pytestmark = pytest.mark.qemu
 
 
-def env_for(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
-    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               TERM="xterm", NO_COLOR="1")
-    return env
-
-
 def run_qmpshell(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(QMPSHELL), *args], env=env_for(home), stdin=subprocess.DEVNULL,
+    return subprocess.run([str(QMPSHELL), *args], env=isolated_env(home), stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
-def fresh_scratch(tmp_path: Path) -> Iterator[QemuProcess]:
+def fresh_scratch(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
     """A second q35 QEMU with its own 'scratch' drive, as the fixture's."""
-    require_qemu()
-    workdir = tmp_path / "fresh"
-    workdir.mkdir()
-    image = make_scratch_image(workdir / "scratch.qcow2")
-    proc = QemuProcess(workdir, args=scratch_machine_args(image))
-    try:
-        proc.start()
-        yield proc
-    finally:
-        proc.stop()
+    return start_qemu("fresh", scratch=True)
 
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    return home
 
 
 class Prompt:
     """The installed shell in a pty, typed at line by line."""
 
     def __init__(self, home: Path, *args: str) -> None:
-        self.child = pexpect.spawn(str(QMPSHELL), list(args), env=env_for(home),
+        self.child = pexpect.spawn(str(QMPSHELL), list(args), env=isolated_env(home),
                                    dimensions=(40, 200), encoding="utf-8", timeout=DEADLINE)
         self.child.expect(PROMPT)
 

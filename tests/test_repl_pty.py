@@ -10,10 +10,9 @@ the shell ran (its reply) and from the history file written at exit.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
-from conftest import require_qemu  # noqa: E402
-from qemu_process import QemuProcess, make_scratch_image, scratch_machine_args  # noqa: E402
+from conftest import isolated_env  # noqa: E402
+from qemu_process import QemuProcess  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
 PROMPT = r"\(QEMU\)"
@@ -32,31 +31,15 @@ pytestmark = pytest.mark.qemu
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> Iterator[QemuProcess]:
+def machine(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
     """A q35 QEMU with the 'scratch' drive and a second (TCP) monitor, so a
     test can make QEMU emit events while the shell's user is typing."""
-    require_qemu()
-    image = make_scratch_image(tmp_path / "scratch.qcow2")
-    proc = QemuProcess(tmp_path, args=scratch_machine_args(image), tcp=True)
-    try:
-        proc.start()
-        yield proc
-    finally:
-        proc.stop()
+    return start_qemu(scratch=True, tcp=True)
 
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    return home
 
 
 def shell(machine: QemuProcess, home: Path, *extra: str) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
-    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               TERM="xterm", NO_COLOR="1")
+    env = isolated_env(home)
     child = pexpect.spawn(str(QMPSHELL), [*extra, str(machine.socket_path)], env=env,
                           dimensions=(30, 120), encoding="utf-8", timeout=DEADLINE)
     child.expect(PROMPT)
@@ -240,10 +223,7 @@ def test_connect_reads_the_new_servers_schema(machine: QemuProcess, home: Path,
     fake_dir = tmp_path / "fake"
     fake_dir.mkdir()
     with FakeQMP(fake_dir) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
-        env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
-                   XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-                   TERM="xterm", NO_COLOR="1")
+        env = isolated_env(home)
         child = pexpect.spawn(str(QMPSHELL), [fake.address], env=env, dimensions=(30, 120),
                               encoding="utf-8", timeout=DEADLINE)
         child.expect(PROMPT)
