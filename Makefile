@@ -8,7 +8,7 @@ QEMU_PACKAGES := qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
 # The shells and tools the completion, man page and TLS tests exercise for real.
 TEST_PACKAGES := bash:bash zsh:zsh fish:fish groff:groff-base man:man-db openssl:openssl
 
-.PHONY: run test check lint typecheck unit qemu test-tools table bench clean
+.PHONY: run test check lint imports typecheck unit e2e qemu test-tools table generate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,19 +25,32 @@ test-tools:
 run: $(STAMP) qemu
 	@sh scripts/run-demo.sh $(BIN)/qmpshell
 
-test: $(STAMP) qemu test-tools lint typecheck unit
+test: $(STAMP) qemu test-tools lint imports typecheck unit e2e
 
 lint: $(STAMP)
-	$(BIN)/ruff check qmpshell tests bench
+	$(BIN)/ruff check qmpshell tests bench tools
+
+# The wings import one way (pyproject.toml, [tool.importlinter]).
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# No QEMU, no terminal: seconds.
 unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit
+
+# Real QEMU processes, real terminals, on both cores.
+e2e: $(STAMP) qemu test-tools
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 tests/e2e
 
 table: $(STAMP)
-	$(BIN)/python -m qmpshell.spec --write-table
+	$(BIN)/python tools/gen_table.py --write-table
+
+# Everything generated at build time: the command table, shell completions, man page.
+generate: table
+	$(BIN)/python -m tools.completions_gen
 
 bench: $(STAMP) qemu
 	$(BIN)/python bench/run_all.py

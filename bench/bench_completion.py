@@ -26,11 +26,11 @@ from pathlib import Path
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from qmpshell.completion import QmpCompleter
-from qmpshell.introspect import schema_from_qapi
-from qmpshell.lexer import ShorthandLexer
-from qmpshell.repl import line_check
-from qmpshell.toolbar import toolbar_fragments
+from qmpshell.prompt.app import line_check
+from qmpshell.prompt.completion import QmpCompleter
+from qmpshell.prompt.toolbar import toolbar_fragments
+from qmpshell.schema.introspect import schema_from_qapi
+from qmpshell.shorthand.lexer import ShorthandLexer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 LINES = (

@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from qmpshell.introspect import schema_from_qapi
-from qmpshell.schema import Schema
-from qmpshell.shorthand import format_request, parse_line
-from qmpshell.table import load_bundled_schema
+from qmpshell.schema.introspect import schema_from_qapi
+from qmpshell.schema.model import Schema
+from qmpshell.schema.table import load_bundled_schema
+from qmpshell.shorthand.parser import format_request, parse_line
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / (
     "qemu-7.2-query-qmp-schema.json")

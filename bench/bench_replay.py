@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 import raw_client  # noqa: E402
-from qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
+from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -31,11 +31,11 @@ from qemu.qmp.qmp_client import ExecuteError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
+from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
-from qmpshell.introspect import load_live_schema  # noqa: E402
-from qmpshell.schema import Schema  # noqa: E402
-from qmpshell.table import load_bundled_schema  # noqa: E402
+from qmpshell.schema.introspect import load_live_schema  # noqa: E402
+from qmpshell.schema.model import Schema  # noqa: E402
+from qmpshell.schema.table import load_bundled_schema  # noqa: E402
 
 
 def executor(client: QMPClient) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:

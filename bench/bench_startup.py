@@ -34,7 +34,7 @@ import pexpect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
+from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TYPED = "zz"

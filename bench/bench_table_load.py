@@ -3,15 +3,15 @@
 Times, in this process (median of N runs):
 
 - baseline: ``json.load`` of ``qmpshell/data/commands.json`` alone;
-- load: ``qmpshell.table.load_bundled_schema()`` (JSON read + schema objects);
-- spec: ``qmpshell.spec.read_spec`` of the bundled spec copy, what start-up
+- load: ``qmpshell.schema.table.load_bundled_schema()`` (JSON read + schema objects);
+- spec: ``qmpshell.schema.spec.read_spec`` of the bundled spec copy, what start-up
   would pay without the table;
 
 and, as fresh processes (median of N runs):
 
 - ``python -c pass`` (the interpreter alone);
 - ``python -c 'import json; json.load(open(TABLE))'``;
-- ``python -c 'import qmpshell.table; qmpshell.table.load_bundled_schema()'``.
+- ``python -c 'import qmpshell.schema.table; qmpshell.schema.table.load_bundled_schema()'``.
 
 Run: ``.venv/bin/python bench/bench_table_load.py [--rounds N]``.
 """
@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qmpshell.spec import read_spec
-from qmpshell.table import load_bundled_schema
+from qmpshell.schema.spec import read_spec
+from qmpshell.schema.table import load_bundled_schema
 
 DATA = Path(__file__).resolve().parents[1] / "qmpshell" / "data"
 TABLE = DATA / "commands.json"
@@ -75,7 +75,8 @@ def main() -> int:
 
     bare = process_ms("pass", rounds)
     raw = process_ms(f"import json; json.load(open({str(TABLE)!r}))", rounds)
-    full = process_ms("import qmpshell.table; qmpshell.table.load_bundled_schema()", rounds)
+    full = process_ms("from qmpshell.schema.table import load_bundled_schema; "
+                      "load_bundled_schema()", rounds)
     print(f"process     python -c pass       {bare:7.2f} ms")
     print(f"process     json.load            {raw:7.2f} ms  (+{raw - bare:.1f} ms)")
     print(

@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ with modest sizes and print a summary of ratios.
 
 Each benchmark runs as its own process (the ones that need a server start
-their own QEMU through tests/qemu_process.py) and measures its baselines in
+their own QEMU through tests/helpers/qemu_process.py) and measures its baselines in
 the same run; its full report is printed as it finishes, and its ``--json``
 summary feeds the table at the end.  The whole takes a few minutes.  Figures
 are ratios against those baselines, never absolute limits: a busy machine

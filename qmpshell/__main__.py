@@ -1,5 +1,5 @@
 """Allow ``python -m qmpshell``."""
 
-from qmpshell.cli import main
+from qmpshell.cli.main import main
 
 raise SystemExit(main())

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/
 
-from qemu_process import (  # noqa: E402
+from helpers.qemu_process import (  # noqa: E402
     QemuProcess,
     have_qemu,
     make_scratch_image,
@@ -19,7 +20,8 @@ from qemu_process import (  # noqa: E402
     scratch_machine_args,
 )
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "qmpshell" / "data" / "qmp-commands.hx.blame.txt"
+SPEC_PATH = (Path(__file__).resolve().parents[1] / "qmpshell" / "schema" / "data"
+             / "qmp-commands.hx.blame.txt")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -89,3 +91,11 @@ def isolated_env(home: Path) -> dict[str, str]:
                XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
                TERM="xterm", NO_COLOR="1")
     return env
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts a QEMU carries the ``qemu`` marker, whichever
+    fixture got it there, so ``-m 'not qemu'`` leaves them out."""
+    for item in items:
+        if "start_qemu" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.qemu)

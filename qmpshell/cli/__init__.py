@@ -1,0 +1,1 @@
+"""The command line: argv, environment, config file, exit statuses; wires the parts."""

@@ -1,0 +1,444 @@
+"""Entry point: parse the command line, wire the parts, map errors to exit codes.
+
+This is the one place that reads the environment and the terminal, and the
+one place that turns errors into messages and exit statuses:
+
+    0  every line succeeded
+    1  a line failed (a QMP error, a line that could not be parsed, a .wait timeout)
+    2  bad command-line usage (also: unreadable session file, log file or schema)
+    3  could not connect, or the connection was lost (also: QEMU missing for --spawn)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qmpshell.cli.config import (
+    Setting,
+    apply_to_args,
+    config_path,
+    format_config,
+    load_config,
+    merge_settings,
+)
+from qmpshell.cli.options import build_parser, split_qemu_args
+from qmpshell.errors import ConnectError, QmpShellError, SchemaError
+from qmpshell.settings import Settings, settings_from_args
+
+if TYPE_CHECKING:
+    from qmpshell.prompt.prepaint import FirstPrompt
+    from qmpshell.runner.pipeline import Runner
+    from qmpshell.schema.model import Schema
+    from qmpshell.wire.client import Connection
+    from qmpshell.wire.logfile import MessageLog
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONNECT = 0, 1, 2, 3
+
+
+class UsageError(QmpShellError):
+    """The command line asks for something impossible (exit status 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+# -- messages and exit codes, in one place ---------------------------------
+def diagnostic(error: QmpShellError, where: str | None) -> str:
+    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``)."""
+    return f"{where or 'qmpshell'}: error: {error}"
+
+
+def exit_code(error: QmpShellError) -> int:
+    return error.exit_code
+
+
+def report_to_stderr(error: QmpShellError, where: str | None) -> None:
+    sys.stderr.write(diagnostic(error, where) + "\n")
+    sys.stderr.flush()
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# -- entry point ------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    ours, qemu_args = split_qemu_args(args_in)
+    args = build_parser().parse_args(ours)
+    merged, config_file = read_config(args)
+    settings = settings_from_args(apply_to_args(args, merged), qemu_args, env=os.environ,
+                                  stdin_tty=sys.stdin.isatty(), stdout_tty=sys.stdout.isatty(),
+                                  history_size=merged["history_size"].value)
+    if settings.print_config:
+        sys.stdout.write(format_config(merged, config_file))
+        return EXIT_OK
+    try:
+        check_usage(settings)
+        return asyncio.run(_guarded(settings))
+    except QmpShellError as error:
+        report_to_stderr(error, None)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], Path]:
+    """The config file merged under the command line; its problems are warnings."""
+    path = config_path(os.environ, Path.home())
+    values, warnings = load_config(path)
+    for warning in warnings:
+        sys.stderr.write(f"qmpshell: warning: {warning}\n")
+    return merge_settings(values, args), path
+
+
+def check_usage(settings: Settings) -> None:
+    """Combinations the parser cannot rule out by itself."""
+    if settings.spawn and settings.address:
+        raise UsageError("give either ADDRESS or --spawn, not both")
+    if settings.qemu_args and not settings.spawn:
+        raise UsageError("arguments after -- are QEMU's and need --spawn")
+    if settings.tls and settings.address and "/" in settings.address:
+        raise UsageError("TLS needs a HOST:PORT address")
+    if settings.timeout is not None and settings.timeout <= 0:
+        raise UsageError("--timeout needs a positive number of seconds")
+    needs_server = not (settings.dry_run or settings.print_config or (
+        settings.list_commands and not settings.address))
+    if needs_server and not (settings.address or settings.spawn):
+        raise UsageError("no server: give an ADDRESS (UNIX socket path or HOST:PORT), "
+                         "--spawn, or --dry-run")
+
+
+async def _guarded(settings: Settings) -> int:
+    """Run, turning SIGTERM (and SIGINT) into an orderly shutdown."""
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return await run(settings)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        return 128 + received[0]
+
+
+async def run(settings: Settings) -> int:
+    """Everything after the command line: the exit status."""
+    if settings.list_commands and not (settings.address or settings.spawn):
+        write_stdout("\n".join(load_schema(settings).command_names()))
+        return EXIT_OK
+    lines = read_sources(settings)
+    # At the prompt the bundled table is read once the first prompt is painted
+    # (it shows sooner); a --schema FILE still fails before connecting.
+    later = settings.interactive and not (settings.dry_run or settings.schema_file)
+    schema = bundled = None if later else load_schema(settings)
+    if settings.dry_run:
+        assert schema is not None
+        dry = make_runner(settings, schema, None)
+        try:
+            start_recording(dry, settings)
+            return await run_scripted(dry, settings, lines)
+        finally:
+            stop_recording(dry)
+    log = open_log(settings.logfile)
+    spawned = None
+    conn: Connection | None = None
+    runner: Runner | None = None
+    first: FirstPrompt | None = None
+    try:
+        if settings.spawn:
+            from qmpshell.wire.spawn import SpawnedQemu
+
+            spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
+            conn = await spawned.start(lambda path: make_connection(settings, path, log))
+        else:
+            assert settings.address is not None
+            conn = make_connection(settings, settings.address, log)
+            await conn.connect()
+        if settings.interactive:
+            first = paint_first_prompt(settings)
+        if bundled is None:
+            bundled = load_schema(settings)
+        schema = bundled if schema is None else schema
+        if settings.list_commands:
+            return await list_live_commands(conn)
+        if wants_live_schema(settings):
+            try:
+                schema = await live_schema(conn, schema)
+            except ConnectError:
+                if first is None:
+                    raise
+                # The prompt is on the screen: it says the connection is
+                # lost and offers .connect, as after any later loss.
+        runner = make_runner(settings, schema, conn)
+        start_recording(runner, settings)
+        if settings.interactive:
+            return await run_interactive(runner, settings, bundled, first)
+        return await run_scripted(runner, settings, lines)
+    except ConnectError as error:
+        if first is not None:
+            first.release()
+        report_to_stderr(error, runner.where if runner is not None else None)
+        return exit_code(error)
+    finally:
+        if first is not None:
+            first.release()
+        if runner is not None:
+            stop_recording(runner)
+        if spawned is not None:
+            await spawned.stop()
+        elif conn is not None:
+            await conn.close()
+        if log is not None:
+            log.close()
+
+
+async def run_scripted(runner: Runner, settings: Settings,
+                       lines: list[tuple[str, Any]]) -> int:
+    """Run -c lines, then the file or stdin; the exit status."""
+    watcher = asyncio.ensure_future(runner.watch_events())
+    try:
+        for name, source in lines:
+            await runner.run_lines(source, name)
+            if runner.stopped:
+                break
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    return EXIT_FAILED if runner.failed else EXIT_OK
+
+
+def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
+    """Show the prompt as soon as the connection is up (qmpshell.prompt.prepaint)."""
+    from qmpshell.prompt.prepaint import paint_first_prompt as paint
+
+    return paint(settings.hmp, sys.stdin, sys.stdout)
+
+
+async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
+                          first: FirstPrompt | None = None) -> int:
+    """The prompt (qmpshell.prompt.app), imported only when a person is there;
+    it takes over the terminal from the ``first`` prompt painted early."""
+    repl = importlib.import_module("qmpshell.prompt.app")
+    from qmpshell.prompt.history import default_history_path
+
+    def follow(conn: Connection) -> AsyncIterator[Schema]:
+        return live_schemas_of(conn, bundled)
+
+    from qmpshell.prompt.prepaint import handover_input
+
+    async def reconnect(address: str) -> Connection:
+        old = runner.connection
+        conn = make_connection(settings, address, old.log if old is not None else None)
+        await conn.connect()
+        return conn
+
+    status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
+                            reconnect=reconnect,
+                            schemas=follow if wants_live_schema(settings) else None,
+                            input=handover_input(first))
+    return int(status)
+
+
+def start_recording(runner: Runner, settings: Settings) -> None:
+    """``--record FILE``: a file that cannot be opened is a usage error."""
+    if settings.record is None:
+        return
+    try:
+        runner.start_recording(settings.record)
+    except QmpShellError as error:
+        raise UsageError(str(error)) from None
+
+
+def stop_recording(runner: Runner) -> None:
+    """Close the recording; a failed last write is reported."""
+    try:
+        runner.stop_recording()
+    except QmpShellError as error:
+        report_to_stderr(error, None)
+
+
+# -- wiring -------------------------------------------------------------------
+def read_sources(settings: Settings) -> list[tuple[str, Any]]:
+    """(name, lines) pairs in the order they run: -c lines, then -f or stdin."""
+    sources: list[tuple[str, Any]] = []
+    if settings.commands:
+        sources.append(("<command>", list(settings.commands)))
+    if settings.file == "-" or (settings.file is None and not settings.commands
+                                and not settings.interactive):
+        sources.append(("<stdin>", stdin_lines()))
+    elif settings.file is not None:
+        try:
+            with open(settings.file, encoding="utf-8", errors="replace") as f:
+                sources.append((settings.file, f.read().splitlines()))
+        except OSError as exc:
+            raise UsageError(f"cannot read {settings.file}: {exc.strerror}") from None
+    return sources
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines of stdin, read by a daemon thread so that events keep flowing
+    while the loop waits for input, and an exit never waits for a read."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+def load_schema(settings: Settings) -> Schema:
+    """The --schema file, else the bundled command table."""
+    try:
+        if settings.schema_file:
+            from qmpshell.schema.files import load_schema_file
+
+            return load_schema_file(settings.schema_file)
+        from qmpshell.schema.table import load_bundled_schema
+
+        return load_bundled_schema()
+    except OSError as exc:
+        raise SchemaError(f"cannot read {settings.schema_file}: {exc.strerror}") from None
+
+
+def schema_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/qmpshell/schemas`` (default ``~/.cache/...``)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "qmpshell" / "schemas"
+
+
+def wants_live_schema(settings: Settings) -> bool:
+    """Whether connected runs read the server's schema (not with --schema,
+    HMP mode or a server without QMP negotiation)."""
+    return not (settings.schema_file or settings.skip_negotiation or settings.hmp)
+
+
+async def live_schema(conn: Connection, bundled: Schema) -> Schema:
+    """The server's own schema (cached on disk per QEMU build) merged with the
+    bundled documentation; the bundled table when the server cannot say."""
+    from qmpshell.schema.introspect import load_live_schema
+
+    try:
+        schema = await load_live_schema(conn.execute, conn.greeting, bundled,
+                                        schema_cache_dir())
+    except ConnectError:
+        raise
+    except QmpShellError:
+        return bundled
+    return labelled(schema, conn)
+
+
+async def live_schemas_of(conn: Connection, bundled: Schema) -> AsyncIterator[Schema]:
+    """The schemas :func:`live_schema` reads, as they come (the cached one, then
+    a fresh one if it differs), for the prompt to load in the background after
+    ``.connect``; the bundled table when the server cannot say."""
+    from qmpshell.schema.introspect import live_schemas
+
+    stream = live_schemas(conn.execute, conn.greeting, bundled, schema_cache_dir())
+    try:
+        async for schema in stream:
+            yield labelled(schema, conn)
+    except ConnectError:
+        raise
+    except QmpShellError:
+        yield bundled
+    finally:
+        await stream.aclose()
+
+
+def labelled(schema: Schema, conn: Connection) -> Schema:
+    """Name the server in the schema's source, for ``.schema``."""
+    from qmpshell.runner.recorder import format_qemu_version
+
+    version = (conn.greeting or {}).get("QMP", {}).get("version")
+    if version:
+        schema.source = f"live QEMU {format_qemu_version(version)}"
+    return schema
+
+
+def open_log(path: str | None) -> MessageLog | None:
+    if path is None:
+        return None
+    from qmpshell.wire.logfile import MessageLog
+
+    try:
+        return MessageLog.open(path)
+    except OSError as exc:
+        raise UsageError(f"cannot open the log file {path}: {exc.strerror}") from None
+
+
+def make_connection(settings: Settings, address: str, log: MessageLog | None) -> Connection:
+    from qmpshell.wire.client import Connection, TLSOptions
+
+    tls = (TLSOptions(settings.tls_ca, settings.tls_cert, settings.tls_key)
+           if settings.tls else None)
+    return Connection(address, timeout=settings.timeout,
+                      negotiate=not settings.skip_negotiation, tls=tls, log=log,
+                      direct_reads=not settings.interactive)
+
+
+def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
+                out: Callable[[str], None] = write_stdout) -> Runner:
+    from qmpshell.runner.pipeline import Runner
+    from qmpshell.shorthand.parser import ShorthandParser
+
+    parser = ShorthandParser(schema, allow_unknown=conn is not None and not schema.complete)
+    return Runner(settings, parser=parser, schema=schema, connection=conn,
+                  out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
+
+
+def wait_timeout(settings: Settings) -> float | None:
+    """How long a ``.wait`` without ``timeout=`` waits: ``--timeout``, else
+    until Ctrl-C at the prompt and :data:`SCRIPT_WAIT_TIMEOUT` in scripts."""
+    from qmpshell.shorthand.dotcommands import SCRIPT_WAIT_TIMEOUT
+
+    if settings.timeout is not None:
+        return settings.timeout
+    return None if settings.interactive else SCRIPT_WAIT_TIMEOUT
+
+
+async def list_live_commands(conn: Connection) -> int:
+    reply = await conn.execute({"execute": "query-commands"})
+    names = sorted(c["name"] for c in reply.get("return", []) if isinstance(c, dict))
+    write_stdout("\n".join(names))
+    return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, stop Python from complaining at exit."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,1 @@
+"""The person at the terminal: the only prompt_toolkit code."""

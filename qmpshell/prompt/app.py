@@ -1,0 +1,484 @@
+"""The interactive prompt: one more input source for the shared runner.
+
+It runs on prompt_toolkit's asyncio prompt so the client keeps reading while
+the user types: events are printed above the prompt as they arrive
+(``patch_stdout``), completion and the toolbar follow the schema, history is
+kept with secrets masked.  It never parses shorthand itself; every line goes
+to the :class:`~qmpshell.runner.pipeline.Runner`, like a line of a session file.
+
+``cli`` imports this module only when a person is at the terminal and calls
+:func:`run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.document import Document
+from prompt_toolkit.filters import is_searching
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.formatted_text.utils import split_lines
+from prompt_toolkit.history import History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.lexers import Lexer
+from prompt_toolkit.output import ColorDepth, Output
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
+from prompt_toolkit.styles.pygments import pygments_token_to_classname
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+from qmpshell.errors import ConnectError, QmpShellError
+from qmpshell.prompt.completion import LiveValues, QmpCompleter
+from qmpshell.prompt.history import MaskedFileHistory
+from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
+from qmpshell.schema.model import Schema
+from qmpshell.shorthand.lexer import ShorthandLexer
+
+if TYPE_CHECKING:
+    from qmpshell.runner.pipeline import Runner
+    from qmpshell.settings import Settings
+    from qmpshell.wire.client import Connection
+
+PROMPT = "(QEMU) "
+PROMPT_HMP = "(HMP) "
+PROMPT_TRANSACTION = "TRANS> "
+
+UI_STYLE = {
+    "bottom-toolbar": "noreverse bg:#262626 #bcbcbc",
+    "toolbar.command": "bold #ffffff",
+    "toolbar.arg": "",
+    "toolbar.given": "#808080",
+    "toolbar.current": "bold underline #ffd75f",
+    "toolbar.error": "bold #ff5f5f",
+    "toolbar.idle": "#8a8a8a",
+    "pygments.error": "#ff5f5f underline",
+}
+
+Reconnect = Callable[[str], Awaitable["Connection"]]
+"""Makes and connects a new connection to an address (for ``.connect``)."""
+
+SchemaSource = Callable[["Connection"], AsyncIterator[Schema]]
+"""The schemas of a newly connected server, as they come (cached, then fresh)."""
+
+
+async def run(runner: Runner, settings: Settings, *, history_path: str | Path | None = None,
+              reconnect: Reconnect | None = None, schemas: SchemaSource | None = None,
+              input: Input | None = None, output: Output | None = None) -> int:
+    """Read lines at the prompt and run them until Ctrl-D or ``.quit``.
+
+    ``schemas`` reads the server's schema again after ``.connect`` (None keeps
+    the schema the shell started with: ``--schema``, HMP mode).  Returns the
+    exit status: 0 after a clean exit, also when lines failed (a person saw
+    each failure already)."""
+    repl = Repl(runner, settings, history_path=history_path, reconnect=reconnect,
+                schemas=schemas, input=input, output=output)
+    return await repl.loop()
+
+
+class Repl:
+    """One prompt session around a runner (see :func:`run`)."""
+
+    def __init__(self, runner: Runner, settings: Settings, *,
+                 history_path: str | Path | None = None, reconnect: Reconnect | None = None,
+                 schemas: SchemaSource | None = None,
+                 input: Input | None = None, output: Output | None = None) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.pager = False
+        self._reconnect = reconnect
+        self._schemas = schemas
+        self._schema_task: asyncio.Task[None] | None = None
+        self._fallback_schema = runner.schema or Schema()
+        self._watcher: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[bool] | None = None
+        self._closing = False
+        self.live = LiveValues(self._lookup)
+        completer = None if settings.hmp else QmpCompleter(
+            self.schema, self.live, in_transaction=lambda: runner.in_transaction)
+        self.session: PromptSession[str] = PromptSession(
+            message=self.prompt_text,
+            completer=completer,
+            complete_while_typing=True,
+            lexer=None if settings.hmp else PromptLexer(self.schema, lambda: runner.in_transaction),
+            bottom_toolbar=self.toolbar,
+            history=make_history(history_path, getattr(settings, "history_size", None)),
+            auto_suggest=AutoSuggestFromHistory(),
+            vi_mode=settings.vi,
+            style=make_style(settings.style),
+            include_default_pygments_style=False,
+            color_depth=None if settings.color else ColorDepth.MONOCHROME,
+            key_bindings=key_bindings(),
+            input=input,
+            output=output,
+        )
+
+    # -- what the prompt shows ---------------------------------------------
+    def schema(self) -> Schema:
+        """The schema lines are typed against (the runner's, which a live
+        schema may replace while the prompt runs)."""
+        return self.runner.schema or self._fallback_schema
+
+    def prompt_text(self) -> str:
+        if self.runner.in_transaction:
+            return PROMPT_TRANSACTION
+        return PROMPT_HMP if self.settings.hmp else PROMPT
+
+    def toolbar(self) -> StyleAndTextTuples:
+        text = self.session.default_buffer.text
+        if self.settings.hmp:
+            return [("class:toolbar.idle", "HMP mode: each line goes to human-monitor-command")]
+        if not self.connected and not self.settings.dry_run:
+            note: StyleAndTextTuples = [("class:toolbar.error", "disconnected: .connect [ADDRESS]")]
+            if not text.strip():
+                return note
+        in_transaction = self.runner.in_transaction
+        schema = self.schema()
+        check = None if in_transaction else line_check(
+            schema, self.connected and not schema.complete)
+        fragments = toolbar_fragments(text, self.schema(), transaction=in_transaction,
+                                      check=check)
+        return list(fragments)
+
+    @property
+    def connected(self) -> bool:
+        conn = self.runner.connection
+        return conn is not None and conn.connected
+
+    # -- the loop ------------------------------------------------------------
+    async def loop(self) -> int:
+        report, self.runner.report = self.runner.report, self.report
+        self.runner.notice = self.note
+        try:
+            with patch_stdout(raw=True), self._interruptible():
+                self._watch()
+                while not self.runner.stopped:
+                    try:
+                        line = await self.session.prompt_async(handle_sigint=False)
+                    except KeyboardInterrupt:
+                        continue
+                    except EOFError:
+                        break
+                    await self.handle(line)
+        finally:
+            self._closing = True
+            self.runner.report = report
+            self.runner.notice = None
+            await self._stop_watching()
+            await self._stop_schema_loading()
+        return 0
+
+    async def handle(self, line: str) -> None:
+        """Run one line: the prompt's own dot-commands here, the rest through
+        the runner; Ctrl-C abandons it, a lost connection is a message."""
+        words = line.split()
+        if words[:1] == [".connect"] and not self.runner.in_transaction:
+            await self.connect(words[1] if len(words) > 1 else None)
+            return
+        if words[:1] == [".pager"] and not self.runner.in_transaction:
+            self.set_pager(words[1:])
+            return
+        if not await self.confirmed(line):
+            self.note("not run")
+            return
+        with self._paged():
+            task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+                self.note("interrupted")
+            except ConnectError as error:
+                self.error(f"{error}. Type .connect to reconnect.")
+            finally:
+                self._running = None
+
+    async def confirmed(self, line: str) -> bool:
+        """Ask before a command that stops or destroys the VM (the one table in
+        :mod:`qmpshell.runner.safety`), unless ``--yes``; only a person is asked."""
+        if self.settings.yes or self.runner.in_transaction:
+            return True
+        from qmpshell.runner.safety import confirmation_prompt, is_yes
+
+        question = confirmation_prompt(self.request_of(line))
+        if not question:
+            return True
+        try:
+            asker: PromptSession[str] = PromptSession(
+                input=self.session.input, output=self.session.output)
+            answer = await asker.prompt_async(question, handle_sigint=False)
+        except (KeyboardInterrupt, EOFError):
+            return False
+        return is_yes(answer)
+
+    def request_of(self, line: str) -> dict[str, Any]:
+        """The request a line would send, as the runner's parser reads it
+        ({} when it cannot say: the runner reports the error itself)."""
+        text = line.strip()
+        if self.settings.hmp and not text.startswith("."):
+            return {"execute": "human-monitor-command", "arguments": {"command-line": text}}
+        if text.startswith(".hmp "):
+            return {"execute": "human-monitor-command",
+                    "arguments": {"command-line": text[5:].strip()}}
+        try:
+            from qmpshell.shorthand.parser import parse_line
+
+            schema = self.schema()
+            return parse_line(line, schema,
+                              allow_unknown=self.connected and not schema.complete) or {}
+        except Exception:  # noqa: BLE001 - the runner reports what is wrong with it
+            return {}
+
+    # -- output ------------------------------------------------------------------
+    def print(self, text: str, color: str = "") -> None:
+        """A message above the prompt, through stdout like the runner's output
+        so the two keep their order."""
+        if color and self.settings.color:
+            text = f"\x1b[{color}m{text}\x1b[0m"
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def error(self, message: str) -> None:
+        self.print(f"error: {message}", "31")
+
+    def note(self, message: str) -> None:
+        self.print(message, "2")
+
+    def report(self, error: QmpShellError, where: str | None) -> None:
+        """The runner's failures, as the prompt shows them."""
+        from qmpshell.errors import QMPError
+
+        if isinstance(error, QMPError):
+            return  # the reply itself was printed, in the error style
+        self.error(str(error))
+
+    def set_pager(self, words: list[str]) -> None:
+        if words and words[0] in ("on", "off"):
+            self.pager = words[0] == "on"
+        elif words:
+            self.error(".pager on|off")
+            return
+        self.note(f"pager {'on' if self.pager else 'off'}")
+
+    @contextlib.contextmanager
+    def _paged(self) -> Iterator[list[str]]:
+        """With ``.pager on``: collect the line's output and show it through a
+        pager when it is taller than the terminal."""
+        if not self.pager:
+            yield []
+            return
+        collected: list[str] = []
+        out, self.runner.out = self.runner.out, collected.append
+        try:
+            yield collected
+        finally:
+            self.runner.out = out
+            text = "\n".join(collected)
+            rows = shutil.get_terminal_size().lines
+            if text and text.count("\n") + 1 >= rows:
+                show_in_pager(text)
+            elif text:
+                out(text)
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """Ctrl-C while a line runs (a ``.wait``, a slow command) cancels that
+        line, not the shell; at the prompt it is a key that clears the line."""
+        loop = asyncio.get_running_loop()
+
+        def interrupt() -> None:
+            if self._running is not None:
+                self._running.cancel()
+            elif self.session.app.is_running:  # a SIGINT from elsewhere: as the key
+                self.session.app.exit(exception=KeyboardInterrupt(), style="class:aborting")
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, interrupt)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+    # -- the connection ------------------------------------------------------------
+    async def _lookup(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Completion look-ups go through the current connection."""
+        conn = self.runner.connection
+        if conn is None or not conn.connected:
+            raise ConnectError("not connected")
+        return await conn.execute(request)
+
+    def _watch(self) -> None:
+        """Print events above the prompt as they arrive; say so when the
+        connection is lost."""
+        if self.runner.connection is None:
+            return
+        self._watcher = asyncio.ensure_future(self._watch_events(self.runner.connection))
+
+    async def _watch_events(self, conn: Connection) -> None:
+        await self.runner.watch_events()
+        if self._closing or conn is not self.runner.connection:
+            return
+        reason = await conn.lost_reason()
+        if reason is not None:
+            self.error(f"connection lost: {reason}. Type .connect [ADDRESS] to reconnect.")
+            self.session.app.invalidate()
+
+    async def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watcher
+            self._watcher = None
+
+    async def connect(self, address: str | None) -> None:
+        """``.connect [ADDRESS]``: a new connection (to the same address by
+        default); the old one is closed once the new one works."""
+        old = self.runner.connection
+        target = address or (old.address if old is not None else self.settings.address)
+        if not target:
+            self.error(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
+            return
+        try:
+            conn = await (self._reconnect or self._default_reconnect)(target)
+        except ConnectError as error:
+            self.error(str(error))
+            return
+        await self._stop_watching()
+        if old is not None and old is not conn:
+            with contextlib.suppress(Exception):
+                await old.close()
+        self.runner.connection = conn
+        self.live.forget()
+        self._watch()
+        self.note(f"connected to {target}")
+        await self._load_schema(conn)
+
+    async def _load_schema(self, conn: Connection) -> None:
+        """Read the new server's schema in the background (from the cache
+        when it knows this QEMU), so the prompt comes back at once."""
+        await self._stop_schema_loading()
+        if self._schemas is not None:
+            self._schema_task = asyncio.ensure_future(self._follow_schemas(conn))
+
+    async def _follow_schemas(self, conn: Connection) -> None:
+        source = self._schemas
+        assert source is not None
+        try:
+            async for schema in source(conn):
+                if conn is not self.runner.connection:
+                    return
+                self.runner.use_schema(schema)
+                self.session.app.invalidate()
+        except (QmpShellError, OSError):
+            pass  # the connection went away: the watcher says so
+
+    async def _stop_schema_loading(self) -> None:
+        if self._schema_task is not None:
+            self._schema_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._schema_task
+            self._schema_task = None
+
+    async def _default_reconnect(self, address: str) -> Connection:
+        raise QmpShellError(".connect is not available in this prompt")
+
+
+# -- parts -------------------------------------------------------------------------
+
+def key_bindings() -> KeyBindings:
+    """Tab takes a lone completion at once and shows what comes next (the
+    values after ``device=``), instead of cycling back to the typed text."""
+    kb = KeyBindings()
+
+    @kb.add("tab", filter=~is_searching)
+    def _(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        state = buffer.complete_state
+        if state is not None and len(state.completions) == 1:
+            buffer.apply_completion(state.completions[0])
+            buffer.start_completion(select_first=False)
+        elif state is not None and state.completions:
+            buffer.complete_next()
+        else:
+            buffer.start_completion(insert_common_part=True)
+
+    return kb
+
+
+
+class PromptLexer(Lexer):
+    """The shorthand lexer for the input line, with the live schema, so an
+    unknown command shows in the error style as it is typed."""
+
+    def __init__(self, schema: Callable[[], Schema], in_transaction: Callable[[], bool]) -> None:
+        self._schema = schema
+        self._in_transaction = in_transaction
+
+    def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
+        schema: Schema | None = self._schema()
+        text = document.text
+        if schema is not None and text.strip() and text.lstrip() == text.strip() and \
+                " " not in text.strip() and typing_prefix_of(text.strip(), schema):
+            schema = None  # a command name still being typed is not an error yet
+        lexer = ShorthandLexer(schema=schema, transaction=self._in_transaction(),
+                               stripnl=False, ensurenl=False)
+        fragments: StyleAndTextTuples = [
+            (f"class:{pygments_token_to_classname(token)}", text)
+            for token, text in lexer.get_tokens(document.text)]
+        lines = list(split_lines(fragments))
+        return lambda i: lines[i] if i < len(lines) else []
+
+
+def line_check(schema: Schema, allow_unknown: bool) -> LineCheck | None:
+    """The shorthand parser as the toolbar's check of a whole line."""
+    from qmpshell.shorthand.parser import parse_line
+
+    def check(line: str) -> str | None:
+        try:
+            parse_line(line, schema, allow_unknown=allow_unknown)
+        except QmpShellError as error:
+            return str(error)
+        except Exception:  # noqa: BLE001 - a half-typed line must never break the toolbar
+            return None
+        return None
+    return check
+
+
+def make_history(path: str | Path | None, size: int | None) -> History:
+    if path is None or size == 0:
+        return InMemoryHistory()
+    try:
+        return MaskedFileHistory(path, limit=size or 10000)
+    except OSError:
+        return InMemoryHistory()
+
+
+def make_style(name: str) -> Any:
+    try:
+        pygments_style = style_from_pygments_cls(get_style_by_name(name))
+    except ClassNotFound:
+        pygments_style = style_from_pygments_cls(get_style_by_name("default"))
+    return merge_styles([pygments_style, Style.from_dict(UI_STYLE)])
+
+
+def show_in_pager(text: str) -> None:
+    """Page ``text`` with less (or more), straight to the terminal."""
+    sys.stdout.flush()
+    command = ["less", "-R", "-F", "-X"] if shutil.which("less") else ["more"]
+    try:
+        subprocess.run(command, input=text.encode(), check=False)
+    except OSError:
+        print(text)

@@ -1,0 +1,565 @@
+"""Completion: what goes at the cursor, and the prompt_toolkit completer.
+
+:func:`suggest` is a pure function from the text before the cursor and the
+schema to the *kind* of thing that goes there (a command, an argument name, a
+nested member, a value...), in the manner of pgcli's ``suggest_type``.
+:func:`static_candidates` turns that into the names the schema alone knows.
+:class:`QmpCompleter` is the thin prompt_toolkit layer on top; it adds file
+paths and live values (block devices, node names...) fetched through an
+injected :class:`ValueSource`, never waiting on the server for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+
+from qmpshell.runner.help import DOT_COMMANDS, first_line
+from qmpshell.schema.model import Member, Schema
+
+#: Fixed choices for the first argument of some dot-commands.
+_DOT_CHOICES: dict[str, tuple[str, ...]] = {
+    ".pager": ("on", "off"),
+    ".schema": ("save",),
+}
+
+Kind = str
+"""One of 'command', 'dot-command', 'argument', 'member', 'value', 'event',
+'choice', 'none'."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What kind of thing goes at the cursor, and what is already there."""
+
+    kind: Kind
+    prefix: str = ""
+    """The partial word the completion replaces."""
+    command: str = ""
+    path: tuple[str, ...] = ()
+    """For 'value': the argument's key path; for 'member': the parent's path."""
+    given: dict[str, Any] = field(default_factory=dict)
+    """Arguments already typed, nested by dotted keys (values as typed)."""
+    type_name: str = ""
+    """For 'value': the value's type; for 'member'/'argument': the object type."""
+    member: Member | None = None
+    """For 'value': the argument being given a value."""
+    hint: str = ""
+    """For 'value': which live values complete it ('block-device', 'file'...)."""
+    choices: tuple[str, ...] = ()
+    """For 'choice': the fixed words allowed."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One completion: inserted text, what the menu shows, and its note."""
+
+    text: str
+    display: str = ""
+    meta: str = ""
+
+
+NONE = Suggestion("none")
+
+
+# -- reading the line ------------------------------------------------------
+
+@dataclass
+class _Words:
+    done: list[str]
+    current: str
+    open: bool
+    """The cursor is inside a quoted string or a JSON value."""
+
+
+def split_words(text: str) -> _Words | None:
+    """Words of a line, keeping quoted strings and JSON values whole.
+
+    Returns None when the cursor is inside a comment."""
+    done: list[str] = []
+    word: list[str] = []
+    quote = ""
+    depth = 0
+    escaped = False
+    for ch in text:
+        if quote:
+            word.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]" and depth:
+            depth -= 1
+        elif depth == 0 and ch == "#":
+            return None
+        elif depth == 0 and ch.isspace():
+            if word:
+                done.append("".join(word))
+                word = []
+            continue
+        word.append(ch)
+    return _Words(done, "".join(word), bool(quote) or depth > 0)
+
+
+def given_arguments(words: Iterable[str]) -> dict[str, Any]:
+    """``key=value`` words as a nested dict (``a.b=1`` -> {'a': {'b': '1'}});
+    a bare word counts as a flag set to True."""
+    given: dict[str, Any] = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not key:
+            continue
+        node = given
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = _unquote(value) if eq else True
+    return given
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+# -- what goes here --------------------------------------------------------
+
+def suggest(text_before_cursor: str, schema: Schema, *, transaction: bool = False) -> Suggestion:
+    """What kind of thing completes ``text_before_cursor``.
+
+    ``transaction`` is true inside an open ``transaction(``, where a line is
+    an action (``blockdev-snapshot-sync device=...``) rather than a command.
+    In ``transaction( a ... ; b ...`` completion starts again after each ``;``."""
+    text = text_before_cursor.lstrip()
+    if text.startswith(("{", "?")):
+        return NONE
+    words = split_words(text)
+    if words is None or words.open:
+        return NONE
+    if not words.done:
+        return _first_word(words.current, transaction)
+    first = words.done[0]
+    if first.startswith(".") and not transaction:
+        return _dot_argument(first, words)
+    action = _current_action(words.done, transaction)
+    if action is not None:
+        if ")" in action:
+            return NONE
+        if not action:
+            return Suggestion("action", prefix=words.current)
+        actions = transaction_actions(schema)
+        if action[0] not in actions:
+            return NONE
+        return _argument_part(action[0], actions[action[0]], action[1:], words.current, schema)
+    if first == ")":
+        return NONE
+    cmd = schema.command(first)
+    if cmd is None or words.current == "?":
+        return NONE
+    return _argument_part(first, cmd.args_type, words.done[1:], words.current, schema)
+
+
+def _current_action(done: list[str], transaction: bool) -> list[str] | None:
+    """The typed words of the transaction action the cursor is in (after
+    ``transaction(`` and the last ``;``); None outside a transaction."""
+    if transaction:
+        words = done
+    elif done[0] == "transaction(":
+        words = done[1:]
+    elif done[:2] == ["transaction", "("]:
+        words = done[2:]
+    else:
+        return None
+    if ";" in words:
+        words = words[len(words) - words[::-1].index(";"):]
+    return words
+
+
+def _first_word(word: str, transaction: bool) -> Suggestion:
+    if word.startswith("."):
+        return Suggestion("dot-command", prefix=word)
+    if transaction:
+        return Suggestion("action", prefix=word)
+    return Suggestion("command", prefix=word)
+
+
+def _dot_argument(dot: str, words: _Words) -> Suggestion:
+    position = len(words.done)
+    if dot == ".help" and position == 1:
+        return Suggestion("command", prefix=words.current)
+    if dot == ".wait" and position == 1:
+        return Suggestion("event", prefix=words.current)
+    if dot in _DOT_CHOICES and position == 1:
+        return Suggestion("choice", prefix=words.current, command=dot,
+                          choices=_DOT_CHOICES[dot])
+    if (dot == ".record" and position == 1) or (
+            dot == ".schema" and position == 2 and words.done[1] == "save"):
+        return Suggestion("value", prefix=words.current, command=dot, hint="file")
+    return NONE
+
+
+def _argument_part(command: str, args_type: str, done: list[str], current: str,
+                   schema: Schema) -> Suggestion:
+    given = given_arguments(done)
+    key, eq, value = current.partition("=")
+    if eq:
+        path = tuple(key.split("."))
+        member, type_name = resolve_path(schema, args_type, path, given)
+        if member is None or value[:1] in ("{", "[", '"', "'"):
+            return NONE
+        return Suggestion("value", prefix=value, command=command, path=path, given=given,
+                          type_name=type_name, member=member,
+                          hint=value_hint(command, member, schema))
+    if "." in current:
+        *parent, leaf = current.split(".")
+        member, type_name = resolve_path(schema, args_type, tuple(parent), given)
+        if member is None:
+            return NONE
+        return Suggestion("member", prefix=leaf, command=command, path=tuple(parent),
+                          given=given, type_name=type_name)
+    return Suggestion("argument", prefix=current, command=command, given=given,
+                      type_name=args_type)
+
+
+def resolve_path(schema: Schema, type_name: str, path: tuple[str, ...],
+                 given: dict[str, Any]) -> tuple[Member | None, str]:
+    """The member a dotted key names, and its type, following union branches
+    chosen by the tags in ``given``; (None, '') when the path names nothing."""
+    member: Member | None = None
+    level: Any = given
+    for part in path:
+        level_given = level if isinstance(level, dict) else {}
+        member = next((m for m in schema.members_for(type_name, level_given)
+                       if m.name == part), None)
+        if member is None:
+            return None, ""
+        type_name = member.type
+        level = level_given.get(part)
+    return member, type_name
+
+
+def transaction_actions(schema: Schema) -> dict[str, str]:
+    """Action name -> the object type of its data: the branches of the
+    ``transaction`` command's ``actions`` union (on 'type') in a live schema,
+    else every command (the bundled table types an action as its command)."""
+    actions_member = schema.arguments("transaction").member("actions")
+    info = schema.resolve(actions_member.type) if actions_member is not None else None
+    if info is not None and info.kind == "array":
+        info = schema.resolve(info.element)
+    if schema.command("transaction") is None or info is None or info.tag != "type":
+        return {name: cmd.args_type for name, cmd in schema.commands.items()}
+    found: dict[str, str] = {}
+    for action, branch in info.variants:
+        data = schema.resolve(branch).member("data")
+        found[action] = data.type if data is not None else branch
+    return found
+
+
+_BLOCK_WORDS = ("block", "drive", "eject", "change", "snapshot", "nbd")
+_NEW_NODE_COMMANDS = ("blockdev-add", "blockdev-create", "blockdev-snapshot-sync")
+
+
+def value_hint(command: str, member: Member, schema: Schema) -> str:
+    """Which live values complete ``member``: its own hint, or one guessed
+    from well-known argument names when the schema carries none."""
+    if member.hint:
+        return member.hint
+    info = schema.resolve(member.type)
+    if info.kind == "builtin" and info.builtin == "file":
+        return "file"
+    if info.kind != "builtin" or info.builtin != "str":
+        return ""
+    name = member.name
+    if name in ("node-name", "node", "base-node", "top-node", "target-node"):
+        return "" if command in _NEW_NODE_COMMANDS else "node-name"
+    if name == "device" and any(w in command for w in _BLOCK_WORDS):
+        return "block-device"
+    if name == "id" and command in ("device_del",):
+        return "device-id"
+    if name in ("id", "chardev") and command.startswith("chardev-") and command != "chardev-add":
+        return "chardev"
+    if name == "path" and command.startswith("qom-"):
+        return "qom-path"
+    if name in ("filename", "file", "target") and command != "blockdev-add" and (
+            "snapshot" in command or "drive" in command or command.startswith("dump")):
+        return "file"
+    return ""
+
+
+# -- names the schema knows -----------------------------------------------
+
+def static_candidates(s: Suggestion, schema: Schema) -> list[Candidate]:
+    """The completions for ``s`` that need no server and no file system,
+    best first, filtered by the prefix."""
+    if s.kind == "command":
+        return _matching(s.prefix, _command_candidates(schema))
+    if s.kind == "action":
+        return _matching(s.prefix, [Candidate(a, a, "transaction action")
+                                    for a in sorted(transaction_actions(schema))])
+    if s.kind == "dot-command":
+        return _matching(s.prefix, [Candidate(n, n, d) for n, d in DOT_COMMANDS.items()])
+    if s.kind == "event":
+        return _matching(s.prefix, [Candidate(e, e, "event") for e in sorted(schema.events)])
+    if s.kind == "choice":
+        return _matching(s.prefix, [Candidate(c, c, "") for c in s.choices])
+    if s.kind == "argument":
+        return _matching(s.prefix, _member_candidates(schema, s.type_name, s.given))
+    if s.kind == "member":
+        level = _given_at(s.given, s.path)
+        return _matching(s.prefix, _member_candidates(schema, s.type_name, level))
+    if s.kind == "value":
+        return _matching(s.prefix, value_choices(schema, s.type_name))
+    return []
+
+
+def _command_candidates(schema: Schema) -> list[Candidate]:
+    out = []
+    for name in schema.command_names():
+        cmd = schema.commands[name]
+        note = cmd.title or first_line(cmd.doc)
+        if cmd.deprecated:
+            note = f"(deprecated) {note}".rstrip()
+        out.append(Candidate(name, name, note))
+    return out
+
+
+def _given_at(given: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    level: Any = given
+    for part in path:
+        level = level.get(part) if isinstance(level, dict) else None
+    return level if isinstance(level, dict) else {}
+
+
+def _member_candidates(schema: Schema, type_name: str, given: dict[str, Any]) -> list[Candidate]:
+    """Members not given yet, required ones first; objects end in '.'."""
+    members = schema.members_for(type_name, given)
+    out: list[tuple[bool, Candidate]] = []
+    for m in members:
+        info = schema.resolve(m.type)
+        is_object = info.kind == "object" and not info.open
+        if m.name in given and not (is_object and isinstance(given[m.name], dict)):
+            continue
+        suffix = "." if is_object else "="
+        note = schema.describe(m.type) + ("" if m.optional else ", required")
+        if m.deprecated:
+            note += ", deprecated"
+        doc = first_line(m.doc)
+        if doc:
+            note += f" - {doc}"
+        out.append((m.optional, Candidate(m.name + suffix, m.name, note)))
+    out.sort(key=lambda pair: pair[0])
+    return [c for _, c in out]
+
+
+def value_choices(schema: Schema, type_name: str) -> list[Candidate]:
+    """The values a type allows, when it lists them (booleans, enums)."""
+    info = schema.resolve(type_name)
+    if info.kind == "builtin" and info.builtin in ("bool", "flag"):
+        return [Candidate("true", "true", "boolean"), Candidate("false", "false", "boolean")]
+    if info.kind == "enum":
+        return [Candidate(v, v, info.name if not info.name.isdigit() else "") for v in info.values]
+    if info.kind == "alternate":
+        seen: list[Candidate] = []
+        for alt in info.alternatives:
+            for c in value_choices(schema, alt):
+                if c.text not in {s.text for s in seen}:
+                    seen.append(c)
+        return seen
+    return []
+
+
+def _norm(word: str) -> str:
+    return word.lower().replace("_", "-")
+
+
+def _matching(prefix: str, candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Candidates starting with ``prefix`` ('-' and '_' alike, any case),
+    then those merely containing it."""
+    want = _norm(prefix)
+    starts: list[Candidate] = []
+    contains: list[Candidate] = []
+    for c in candidates:
+        name = _norm(c.text)
+        if name.startswith(want):
+            starts.append(c)
+        elif want and want in name:
+            contains.append(c)
+    return starts + contains
+
+
+# -- live values -----------------------------------------------------------
+
+Execute = Callable[[dict[str, Any]], Awaitable[Any]]
+"""Sends one QMP request and returns its reply (or its 'return' value)."""
+
+
+class ValueSource(Protocol):
+    """Where live names come from (the connected server)."""
+
+    async def values(self, hint: str, prefix: str) -> list[Candidate]:
+        """Names for ``hint`` that may complete ``prefix``; [] when unknown
+        or not available within the source's deadline."""
+        ...
+
+
+class LiveValues:
+    """Live names fetched through the client, cached for a few seconds.
+
+    A look-up that outlasts ``deadline`` yields nothing for this keystroke but
+    keeps running, so the next keystroke finds its answer in the cache."""
+
+    def __init__(self, execute: Execute, ttl: float = 3.0, deadline: float = 0.3) -> None:
+        self._execute = execute
+        self._ttl = ttl
+        self._deadline = deadline
+        self._cache: dict[tuple[str, str], tuple[float, asyncio.Task[list[Candidate]]]] = {}
+
+    async def values(self, hint: str, prefix: str) -> list[Candidate]:
+        if hint == "qom-path":
+            return await self._qom_paths(prefix)
+        return await self._cached(hint, "", lambda: self._fetch(hint))
+
+    def forget(self) -> None:
+        """Drop cached answers (after a reconnect)."""
+        self._cache.clear()
+
+    async def _cached(self, hint: str, key: str,
+                      fetch: Callable[[], Awaitable[list[Candidate]]]) -> list[Candidate]:
+        now = time.monotonic()
+        entry = self._cache.get((hint, key))
+        if entry is None or now - entry[0] > self._ttl:
+            task = asyncio.ensure_future(fetch())
+            task.add_done_callback(_swallow)
+            entry = (now, task)
+            self._cache[(hint, key)] = entry
+        task = entry[1]
+        if not task.done():
+            await asyncio.wait({task}, timeout=self._deadline)
+        if task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
+        return []
+
+    async def _call(self, command: str, **arguments: Any) -> Any:
+        request: dict[str, Any] = {"execute": command}
+        if arguments:
+            request["arguments"] = arguments
+        reply = await self._execute(request)
+        if isinstance(reply, dict) and ("return" in reply or "error" in reply):
+            if "error" in reply:
+                return None
+            return reply["return"]
+        return reply
+
+    async def _fetch(self, hint: str) -> list[Candidate]:
+        if hint == "block-device":
+            found = await self._call("query-block") or []
+            return [Candidate(d["device"], d["device"], _block_note(d))
+                    for d in found if d.get("device")]
+        if hint == "node-name":
+            found = await self._call("query-named-block-nodes") or []
+            return [Candidate(n["node-name"], n["node-name"], n.get("drv", ""))
+                    for n in found if n.get("node-name")]
+        if hint == "chardev":
+            found = await self._call("query-chardev") or []
+            return [Candidate(c["label"], c["label"], c.get("filename", ""))
+                    for c in found if c.get("label")]
+        if hint == "device-id":
+            found = await self._call("qom-list", path="/machine/peripheral") or []
+            return [Candidate(p["name"], p["name"], _qom_type(p["type"]))
+                    for p in found if str(p.get("type", "")).startswith("child<")]
+        return []
+
+    async def _qom_paths(self, prefix: str) -> list[Candidate]:
+        parent = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        parent = parent or "/"
+
+        async def fetch() -> list[Candidate]:
+            found = await self._call("qom-list", path=parent) or []
+            base = parent.rstrip("/")
+            return [Candidate(f"{base}/{p['name']}", p["name"], _qom_type(p["type"]))
+                    for p in found
+                    if str(p.get("type", "")).startswith(("child<", "link<"))]
+
+        return await self._cached("qom-path", parent, fetch)
+
+
+def _swallow(task: asyncio.Task[list[Candidate]]) -> None:
+    """Mark a failed look-up's exception as seen (it only means no values)."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _block_note(device: dict[str, Any]) -> str:
+    inserted = device.get("inserted") or {}
+    return str(inserted.get("file") or device.get("type", ""))
+
+
+def _qom_type(qom_type: str) -> str:
+    return qom_type.partition("<")[2].rstrip(">") or qom_type
+
+
+# -- the prompt_toolkit completer -------------------------------------------
+
+class QmpCompleter(Completer):
+    """Completions at the prompt: what :func:`suggest` says goes here."""
+
+    def __init__(self, schema: Callable[[], Schema], values: ValueSource | None = None,
+                 in_transaction: Callable[[], bool] = lambda: False) -> None:
+        self._schema = schema
+        self._values = values
+        self._in_transaction = in_transaction
+        self._paths = PathCompleter(expanduser=True)
+
+    def _suggest(self, document: Document) -> Suggestion:
+        return suggest(document.text_before_cursor, self._schema(),
+                       transaction=self._in_transaction())
+
+    def get_completions(self, document: Document,
+                        complete_event: CompleteEvent) -> Iterator[Completion]:
+        s = self._suggest(document)
+        yield from self._static(s)
+        if s.kind == "value" and s.hint == "file":
+            yield from self._files(s, complete_event)
+
+    async def get_completions_async(self, document: Document, complete_event: CompleteEvent
+                                    ) -> AsyncGenerator[Completion, None]:
+        s = self._suggest(document)
+        for c in self._static(s):
+            yield c
+        if s.kind != "value" or not s.hint:
+            return
+        if s.hint == "file":
+            for c in self._files(s, complete_event):
+                yield c
+        elif self._values is not None:
+            for cand in _matching(s.prefix, await self._values.values(s.hint, s.prefix)):
+                yield _completion(cand, s.prefix)
+
+    def _static(self, s: Suggestion) -> Iterator[Completion]:
+        for cand in static_candidates(s, self._schema()):
+            yield _completion(cand, s.prefix)
+
+    def _files(self, s: Suggestion, event: CompleteEvent) -> Iterator[Completion]:
+        yield from self._paths.get_completions(Document(s.prefix), event)
+
+
+def _completion(c: Candidate, prefix: str) -> Completion:
+    return Completion(c.text, start_position=-len(prefix), display=c.display or c.text,
+                      display_meta=c.meta)

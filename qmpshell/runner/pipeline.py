@@ -1,0 +1,481 @@
+"""The runner: one line at a time, whatever its source.
+
+The same :class:`Runner` serves ``-c``, session files, stdin and the
+interactive prompt, so scripted and interactive use cannot drift apart.  It
+never asks whether a person is typing: output goes to an injected ``out``
+sink (one call per message, text without a trailing newline) and failures to
+an injected ``report(error, where)``; the caller decides what those do.
+
+API::
+
+    runner = Runner(settings, parser=..., connection=conn_or_None,
+                    out=print_text, report=show_error)
+    ok = await runner.run_line("stop", where="session.qmp:3")  # False: the line failed
+    await runner.run_lines(lines, name="session.qmp")  # numbered, honours -e and .quit
+    runner.finish(where)          # end of input: an unterminated transaction( fails
+    runner.in_transaction         # inside a multi-line transaction( (TRANS> prompt)
+    runner.failed / runner.stopped / runner.where
+    await runner.watch_events()   # print events while no line runs, until disconnected
+    runner.start_recording(path)  # --record / .record FILE; runner.stop_recording()
+    runner.use_schema(schema)     # a server's schema arrived (after .connect)
+    runner.notice = print_note    # confirmations meant for a person (default: none)
+
+Recording (``--record``, ``.record``) writes what was executed: a request once
+QEMU answered it, error replies included (a replay then sends the same
+thing), and the dot-commands a replay needs once they ran (a ``.wait`` that
+timed out too).  A line refused before anything was sent (it did not parse,
+or named an unknown command) is not written; nor is a line abandoned with
+Ctrl-C or cut short by a lost connection.  A multi-line ``transaction(`` is
+written as one line when its ``)`` sends it.
+
+With ``connection=None`` it is a dry run: requests are printed, not sent.
+Connection problems propagate as :class:`~qmpshell.errors.ConnectError`
+(``runner.where`` tells which line was running); every other failure is
+reported and the runner carries on (unless ``-e``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from qmpshell.errors import ConnectError, ParseError, QMPError, QmpShellError
+from qmpshell.runner.render import HMP_COMMAND, Renderer
+from qmpshell.schema.model import Schema
+from qmpshell.settings import Settings
+from qmpshell.shorthand.dotcommands import (
+    DotCommand,
+    WaitSpec,
+    parse_dot,
+    parse_record,
+    parse_schema,
+    parse_seconds,
+    parse_wait,
+)
+from qmpshell.wire.client import Connection
+
+if TYPE_CHECKING:
+    from qmpshell.runner.recorder import Recorder
+
+Sink = Callable[[str], None]
+Report = Callable[[QmpShellError, "str | None"], None]
+
+SEEN_EVENTS = 1000
+"""Received events kept for a later ``.wait`` to match."""
+
+_HELP_ASK = re.compile(r"^\s*(?P<name>[A-Za-z][\w-]*)?\s*\?\s*$")
+
+
+class LineParser(Protocol):
+    """What the runner needs of the shorthand parser."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def feed(self, line: str) -> dict[str, Any] | None: ...
+
+    def reset(self) -> None: ...
+
+    def use_schema(self, schema: Schema, *, allow_unknown: bool) -> None: ...
+
+
+class Runner:
+    """Executes lines: shorthand, raw JSON, HMP and dot-commands (see module doc)."""
+
+    def __init__(self, settings: Settings, *, parser: LineParser, schema: Schema | None,
+                 connection: Connection | None, out: Sink, report: Report,
+                 renderer: Renderer | None = None,
+                 wait_timeout: float | None | Literal["settings"] = "settings") -> None:
+        """``wait_timeout``: seconds a ``.wait`` without ``timeout=`` waits
+        (None: until interrupted); by default ``--timeout``."""
+        self.settings = settings
+        self.parser = parser
+        self.schema = schema
+        self.connection = connection
+        self.out = out
+        self.report = report
+        self.renderer = renderer or Renderer(settings.pretty, settings.color, settings.style)
+        self._request_renderer = Renderer(False, settings.color, settings.style)
+        self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
+        self.notice: Sink | None = None
+        self.recorder: Recorder | None = None
+        self.failed = False
+        self.stopped = False
+        self.where: str | None = None
+        self._seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=SEEN_EVENTS)
+        self._busy = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._upcoming: tuple[str, str] | None = None
+        self._then: Callable[[], dict[str, Any] | None] | None = None
+        self._prepared: tuple[str, str, dict[str, Any] | Exception | None] | None = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.parser.in_transaction
+
+    # -- sources ---------------------------------------------------------
+    async def run_lines(self, lines: Iterable[str] | AsyncIterable[str], name: str) -> None:
+        """Run numbered lines (``name:N``) until the end, ``.quit`` or ``-e``."""
+        number = 0
+        if isinstance(lines, AsyncIterable):
+            async for line in lines:
+                number += 1
+                if not await self._run_numbered(line, f"{name}:{number}"):
+                    return
+        else:
+            listed = lines if isinstance(lines, Sequence) else None
+            for line in lines:
+                number += 1
+                self._upcoming = ((listed[number], f"{name}:{number + 1}")
+                                  if listed is not None and number < len(listed) else None)
+                if not await self._run_numbered(line, f"{name}:{number}"):
+                    return
+            self._upcoming = None
+        self.finish(f"{name}:{number}")
+
+    async def _run_numbered(self, line: str, where: str) -> bool:
+        ok = await self.run_line(line, where)
+        if not ok and self.settings.exit_on_error:
+            self.stopped = True
+        return not self.stopped
+
+    def finish(self, where: str | None) -> bool:
+        """End of input: an open ``transaction(`` is an error."""
+        if not self.parser.in_transaction:
+            return True
+        self.parser.reset()
+        return self._fail(ParseError("end of input inside transaction( ... ): missing ')'"),
+                          where)
+
+    # -- one line --------------------------------------------------------
+    async def run_line(self, line: str, where: str | None = None) -> bool:
+        """Run one line; False when it failed (the failure is reported)."""
+        self.where = where
+        self._set_busy(True)
+        try:
+            return await self._dispatch(line, where)
+        except (ParseError, QMPError) as error:
+            return self._fail(error, where)
+        except ConnectError:
+            raise
+        except QmpShellError as error:
+            return self._fail(error, where)
+        finally:
+            self._drain()
+            self._set_busy(False)
+
+    async def _dispatch(self, line: str, where: str | None) -> bool:
+        text = line.strip()
+        if text.startswith(".") and not self.parser.in_transaction:
+            return await self._dot(parse_dot(text))
+        asked = _HELP_ASK.match(text)
+        if asked and not self.parser.in_transaction:
+            return self._help(asked.group("name") or "")
+        if self.settings.hmp and not self.parser.in_transaction:
+            if not text or text.startswith("#"):
+                return True
+            return await self._hmp(text)
+        return await self._shorthand(line)
+
+    # -- schema and recording ---------------------------------------------
+    def use_schema(self, schema: Schema) -> None:
+        """Type, complete and record by ``schema`` from now on."""
+        self.schema = schema
+        self.parser.use_schema(schema, allow_unknown=self.connection is not None
+                               and not schema.complete)
+        if self.recorder is not None:
+            self.recorder.schema = schema
+
+    def start_recording(self, path: str) -> None:
+        """Append executed lines to ``path`` (replacing a recording under way
+        once the new file is open); RecordError when it cannot be opened."""
+        from pathlib import Path
+
+        from qmpshell.runner.recorder import Recorder, format_qemu_version
+
+        greeting = self.connection.greeting if self.connection is not None else None
+        version = (greeting or {}).get("QMP", {}).get("version")
+        recorder = Recorder(Path(path), schema=self.schema,
+                            qemu_version=format_qemu_version(version) if version else None)
+        self.stop_recording()
+        self.recorder = recorder
+
+    def stop_recording(self) -> None:
+        """Close the recording, if any (RecordError when the last write fails)."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()
+
+    def _record(self, request: dict[str, Any] | None, dot_line: str = "") -> None:
+        """Write what was executed: the request, or a dot-command as typed.
+        A recording that cannot be written stops, and the run fails."""
+        if self.recorder is None:
+            return
+        from qmpshell.runner.recorder import RecordError
+
+        try:
+            if request is not None and not dot_line:
+                self.recorder.record_request(request)
+            else:
+                self.recorder.record_dot(dot_line)
+        except RecordError as error:
+            path, self.recorder = self.recorder.path, None
+            self._fail(RecordError(f"{error}; recording to {path} stopped"), self.where)
+
+    async def _shorthand(self, line: str) -> bool:
+        # The parser holds transaction( state, and refuses a transaction
+        # whose actions had errors when it closes.
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] is line and prepared[1] == self.where:
+            request = prepared[2]  # fed while the previous line's reply was on its way
+            if isinstance(request, Exception):
+                raise request
+        else:
+            request = self.parser.feed(line)
+        if request is None:
+            return True
+        self._then = self._prepare_upcoming
+        return await self._execute(request)
+
+    def _prepare_upcoming(self) -> dict[str, Any] | None:
+        """The next line's request, fed to the parser while the server works on
+        this one (lines reach the parser in order either way), so that the
+        connection can send it the moment this reply succeeds.  Only a plain
+        shorthand line outside a transaction, which ``_dispatch`` would hand
+        to ``_shorthand`` whatever this reply says; its errors surface on its
+        own turn."""
+        upcoming, self._upcoming = self._upcoming, None
+        if upcoming is None or self.parser.in_transaction or self.settings.hmp:
+            return None
+        line, where = upcoming
+        text = line.strip()
+        if text.startswith(".") or _HELP_ASK.match(text):
+            return None
+        try:
+            request = self.parser.feed(line)
+        except Exception as error:  # noqa: BLE001 - raised again on that line's turn
+            self._prepared = (line, where, error)
+            return None
+        self._prepared = (line, where, request)
+        return request
+
+    # -- requests --------------------------------------------------------
+    async def _execute(self, request: dict[str, Any], hmp: bool = False,
+                       typed: str = "") -> bool:
+        """Send a request, print its reply; ``typed`` is the dot-command line
+        to record instead of the request (``.hmp info block``)."""
+        then, self._then = self._then, None  # only ever for the line that set it
+        if self.connection is None:
+            self.out(self._request_renderer.request(request))
+            self._record(request, typed)
+            return True
+        if self.settings.verbose:
+            self.out(self.renderer.request(request))
+        reply = await self.connection.send(request, then=then)
+        self._record(request, typed)
+        for event in self.connection.take_events(before=reply.seq):
+            self._emit_event(event)
+        message = reply.message
+        self.out(self.renderer.hmp_reply(message) if hmp else self.renderer.reply(message))
+        error = message.get("error")
+        if isinstance(error, dict):
+            raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
+        return True
+
+    async def _hmp(self, command_line: str) -> bool:
+        request = {"execute": HMP_COMMAND, "arguments": {"command-line": command_line}}
+        return await self._execute(request, hmp=True, typed=f".hmp {command_line}")
+
+    # -- dot-commands ----------------------------------------------------
+    async def _dot(self, dot: DotCommand) -> bool:
+        if dot.name == "quit":
+            self.stopped = True
+            return True
+        if dot.name == "echo":
+            self.out(self.renderer.text(dot.rest))
+            self._record(None, f".echo {dot.rest}")
+            return True
+        if dot.name == "help":
+            return self._help(dot.rest)
+        if dot.name == "hmp":
+            if not dot.rest:
+                raise ParseError(".hmp needs a monitor command, e.g. .hmp info status")
+            return await self._hmp(dot.rest)
+        if dot.name == "sleep":
+            await self._pump(parse_seconds(dot.rest))
+            self._record(None, f".sleep {dot.rest}")
+            return True
+        if dot.name == "record":
+            return self._dot_record(dot.rest)
+        if dot.name == "schema":
+            return await self._dot_schema(dot.rest)
+        spec = parse_wait(dot.rest)
+        try:
+            await self._wait(spec)
+        except ConnectError:
+            raise
+        except QmpShellError:
+            self._record(None, f".wait {dot.rest}")  # it ran: a replay waits the same
+            raise
+        self._record(None, f".wait {dot.rest}")
+        return True
+
+    def _dot_record(self, rest: str) -> bool:
+        spec = parse_record(rest)
+        if spec.path is not None:
+            self.start_recording(spec.path)
+            self._note(f"recording to {spec.path}")
+        elif spec.off:
+            was = self.recorder.path if self.recorder is not None else None
+            self.stop_recording()
+            self._note(f"recording to {was} stopped" if was else "not recording")
+        else:
+            state = f"recording to {self.recorder.path}" if self.recorder else "not recording"
+            self.out(self.renderer.text(state))
+        return True
+
+    async def _dot_schema(self, rest: str) -> bool:
+        spec = parse_schema(rest)
+        if spec.save_to is None:
+            self.out(self.renderer.text(describe_schema(self.schema)))
+            return True
+        if self.connection is None:
+            raise QmpShellError(".schema save needs a server: it saves the connected "
+                                "QEMU's own schema")
+        reply = await self.connection.execute({"execute": "query-qmp-schema"})
+        error = reply.get("error")
+        if isinstance(error, dict):
+            raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
+        from qmpshell.schema.files import save_schema
+
+        save_schema(reply.get("return"), spec.save_to)
+        self._note(f"schema saved to {spec.save_to} (load it with --schema {spec.save_to})")
+        return True
+
+    def _note(self, text: str) -> None:
+        """A confirmation for a person; scripts keep stdout for QEMU's messages."""
+        if self.notice is not None:
+            self.notice(text)
+
+    def _help(self, name: str) -> bool:
+        self.out(self.renderer.text(help_text(self.schema, name.strip())))
+        return True
+
+    # -- events ----------------------------------------------------------
+    def _emit_event(self, event: dict[str, Any]) -> None:
+        self._seen.append(event)
+        self.out(self.renderer.event(event))
+
+    def _drain(self) -> None:
+        if self.connection is not None:
+            for event in self.connection.take_events():
+                self._emit_event(event)
+
+    def _take_seen(self, spec: WaitSpec) -> bool:
+        for i, event in enumerate(self._seen):
+            if spec.matches(event):
+                del self._seen[i]
+                return True
+        return False
+
+    async def _wait(self, spec: WaitSpec) -> bool:
+        """Block until an event matching ``spec`` (received before counts, once)."""
+        timeout = spec.timeout if spec.timeout is not None else self.wait_timeout
+        if self.connection is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        self._drain()
+        while not self._take_seen(spec):
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            if remaining == 0.0 or not await self.connection.wait_events(remaining):
+                await self._check_connected()
+                if deadline is not None and loop.time() >= deadline:
+                    raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
+                                        + self._default_wait_note(spec))
+            self._drain()
+        return True
+
+    def _default_wait_note(self, spec: WaitSpec) -> str:
+        """Where the time limit came from, when the line did not say."""
+        if spec.timeout is not None:
+            return ""
+        origin = "--timeout" if self.settings.timeout is not None else "the default for scripts"
+        return f" ({origin}; .wait {spec.event} timeout=S to change it)"
+
+    async def _pump(self, seconds: float) -> None:
+        """Sleep, printing events as they arrive."""
+        if self.connection is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (remaining := deadline - loop.time()) > 0:
+            if not await self.connection.wait_events(remaining):
+                await self._check_connected()
+            self._drain()
+            if not self.connection.connected:
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+    async def _check_connected(self) -> None:
+        assert self.connection is not None
+        reason = await self.connection.lost_reason()
+        if reason is not None:
+            raise ConnectError(f"connection lost: {reason}")
+
+    async def watch_events(self) -> None:
+        """Print events as they arrive while no line is running; returns when
+        the connection is gone.  For the prompt (events above the input line)
+        and for slow input such as a pipe."""
+        if self.connection is None:
+            return
+        while await self.connection.wait_events():
+            if self._busy:
+                await self._idle.wait()
+                continue
+            self._drain()
+        self._drain()
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        if busy:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    def _fail(self, error: QmpShellError, where: str | None) -> bool:
+        self.failed = True
+        self.report(error, where)
+        return False
+
+
+def help_text(schema: Schema | None, name: str) -> str:
+    """``.help`` / ``.help CMD`` text."""
+    if schema is None:
+        return "no command table loaded"
+    from qmpshell.runner import help as helpmod
+
+    if name:
+        if schema.command(name) is None:
+            hints = schema.suggest_command(name)
+            hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+            raise ParseError(f"unknown command {name!r}{hint}")
+        return helpmod.command_help(schema, name)
+    return helpmod.command_list(schema)
+
+
+def describe_schema(schema: Schema | None) -> str:
+    """``.schema``: where the schema lines are typed by came from, and its size."""
+    if schema is None:
+        return "no schema loaded"
+    source = schema.source or "unknown"
+    if source == "bundled":
+        origin = "the bundled QMP spec"
+    elif source.startswith("live"):
+        origin = source if source != "live" else "the connected server"
+    else:
+        origin = f"the file {source}"
+    return f"schema: {origin}, {len(schema.commands)} commands"

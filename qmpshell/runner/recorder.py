@@ -1,0 +1,167 @@
+"""Recording a session (``--record FILE``, ``.record FILE``) as a session
+file that replays with ``qmpshell ADDRESS -f FILE``.
+
+Each executed request is written as the shorthand a person would type
+(raw JSON lines too, when the shorthand can say them; otherwise as one line
+of JSON), with secrets masked.  Dot-commands that matter for a replay
+(``.wait``, ``.sleep``, ``.echo``, ``.hmp``) are written as typed; the
+others (``.help``, ``.record``, ``.quit``...) are not.  Every line is
+flushed at once, so a crash loses nothing.
+
+Typical use by the runner::
+
+    recorder = Recorder(Path("s.qmp"), qemu_version="7.2.0", schema=schema)
+    recorder.record_request(request)     # after the request was executed
+    recorder.record_dot(".wait RESUME timeout=5")
+    recorder.close()
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from qmpshell.errors import QmpShellError
+from qmpshell.schema.model import Schema
+from qmpshell.secrets import mask_line, mask_request
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+#: Dot-commands written to the recording: they change what a replay does.
+REPLAYED_DOT_COMMANDS = frozenset({".wait", ".sleep", ".echo", ".hmp"})
+
+Formatter = Callable[[dict[str, Any], "Schema | None"], "str | None"]
+"""request, schema -> shorthand line(s), or None when the shorthand cannot say it."""
+
+
+class RecordError(QmpShellError):
+    """The recording file could not be opened or written."""
+
+    exit_code = 1
+
+
+def _shorthand_formatter() -> Formatter | None:
+    """The shorthand module's writer."""
+    from qmpshell.shorthand.parser import format_request
+
+    def formatter(request: dict[str, Any], schema: Schema | None) -> str | None:
+        try:
+            return format_request(request, schema)
+        except (ValueError, TypeError, QmpShellError):
+            return None
+
+    return formatter
+
+
+def format_qemu_version(version: Mapping[str, Any]) -> str:
+    """'7.2.0 (Debian 1:7.2+dfsg-7)' from a ``query-version`` return value or
+    the greeting's ``QMP.version``."""
+    qemu = version.get("qemu", {})
+    number = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
+    package = str(version.get("package", "")).strip()
+    return f"{number} ({package})" if package else number
+
+
+def request_line(request: dict[str, Any], schema: Schema | None,
+                 formatter: Formatter | None) -> str:
+    """The text recorded for one request: secrets masked, shorthand when the
+    formatter can say it, else the request as one line of JSON."""
+    masked = mask_request(request)
+    text = formatter(masked, schema) if formatter is not None else None
+    if text is None or not text.strip():
+        text = json.dumps(masked, ensure_ascii=False)
+    return text.rstrip("\n")
+
+
+def header(started: datetime, qemu_version: str | None) -> str:
+    """The comment lines at the top of a recording."""
+    against = f" against QEMU {qemu_version}" if qemu_version else ""
+    stamp = started.strftime("%Y-%m-%d %H:%M:%S %z").rstrip()
+    return (f"# qmpshell session recorded {stamp}{against}\n"
+            "# replay: qmpshell ADDRESS -f FILE\n")
+
+
+class Recorder:
+    """Appends executed lines to a session file (see the module doc)."""
+
+    def __init__(self, path: Path, *, qemu_version: str | None,
+                 schema: Schema | None = None, formatter: Formatter | None = None,
+                 started: datetime | None = None) -> None:
+        """Open ``path`` for appending and write the header.
+
+        ``formatter`` defaults to the shorthand module's ``format_request``;
+        ``started`` (the header's time) defaults to now."""
+        self.path = path
+        self.schema = schema
+        self._formatter = formatter if formatter is not None else _shorthand_formatter()
+        try:
+            self._file: TextIO | None = path.open("a", encoding="utf-8")
+        except OSError as e:
+            raise RecordError(f"cannot record to {path}: {e.strerror or e}") from e
+        if started is None:
+            from datetime import UTC, datetime  # only when recording starts
+
+            started = datetime.now(UTC).astimezone()
+        try:
+            self._write(("\n" if self._file.tell() > 0 else "") + header(started, qemu_version))
+        except RecordError:
+            self.close()
+            raise
+
+    @property
+    def closed(self) -> bool:
+        return self._file is None
+
+    def _write(self, text: str) -> None:
+        if self._file is None:
+            raise RecordError(f"recording to {self.path} is closed")
+        try:
+            self._file.write(text)
+            self._file.flush()
+        except OSError as e:
+            raise RecordError(f"cannot write to {self.path}: {e.strerror or e}") from e
+
+    def record_request(self, request: dict[str, Any]) -> None:
+        """Write an executed request (from shorthand, JSON, a transaction)."""
+        self._write(request_line(request, self.schema, self._formatter) + "\n")
+
+    def record_dot(self, line: str) -> bool:
+        """Write a dot-command as typed (secrets masked) when it matters for
+        a replay; True when it was written."""
+        text = line.strip()
+        if text.split(" ", 1)[0] not in REPLAYED_DOT_COMMANDS:
+            return False
+        self._write(mask_line(text) + "\n")
+        return True
+
+    def record(self, line: str, request: dict[str, Any] | None = None) -> bool:
+        """Write what one executed line did: its ``request`` when it sent one,
+        else the line itself if it is a dot-command worth replaying.
+
+        Blank lines and comments are not written.  True when something was."""
+        if request is not None:
+            self.record_request(request)
+            return True
+        if line.lstrip().startswith("."):
+            return self.record_dot(line)
+        return False
+
+    def close(self) -> None:
+        """Close the file; further writes are errors, a second close is not."""
+        if self._file is not None:
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as e:
+                raise RecordError(f"cannot write to {self.path}: {e.strerror or e}") from e
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

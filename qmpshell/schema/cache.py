@@ -1,0 +1,250 @@
+"""A disk cache of parsed live schemas, so a reconnect or the next start is instant.
+
+Design: fetching the schema just to learn its hash would cost the very round
+trip the cache is meant to save.  So an entry is found by what the server says
+before any schema is fetched -- the QEMU version triple and package string from
+the greeting, plus the target architecture (one tiny ``query-target``) -- and
+records the hash of the ``query-qmp-schema`` reply it was built from.  The
+caller uses the entry at once, then fetches the reply in the background; when
+its hash differs (a developer's rebuild with the same version string) the entry
+is rebuilt and replaced.  See :func:`qmpshell.schema.introspect.live_schemas`.
+
+Entries are plain JSON (never pickle: a cache file is not trusted), written to
+a temporary file and renamed into place.  Anything unreadable, corrupt, of an
+older format or for another key is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
+
+FORMAT = 2
+"""Bump when the model, the encoding or the introspection mapping changes."""
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached live schema and the digest of the reply it was built from."""
+
+    schema: Schema
+    digest: str
+
+
+def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
+    """A file-name-safe key for one QEMU build: version, target, package."""
+    info = greeting.get("QMP", greeting)
+    version = info.get("version", {}) if isinstance(info, Mapping) else {}
+    qemu = version.get("qemu", {}) if isinstance(version, Mapping) else {}
+    triple = ".".join(str(qemu.get(k, "x")) for k in ("major", "minor", "micro"))
+    package = str(version.get("package", "")) if isinstance(version, Mapping) else ""
+    package_id = hashlib.sha256(package.encode()).hexdigest()[:12]
+    arch = re.sub(r"[^A-Za-z0-9_]", "_", target) or "any"
+    return f"{triple}-{arch}-{package_id}"
+
+
+def reply_digest(entries: object) -> str:
+    """The hash of a query-qmp-schema return value, independent of key order."""
+    text = json.dumps(entries, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def entry_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"schema-{key}.json"
+
+
+def load(cache_dir: Path, key: str) -> CacheEntry | None:
+    """The cached entry for ``key``; None when absent, unreadable or corrupt."""
+    try:
+        data = json.loads(entry_path(cache_dir, key).read_bytes())
+        if data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        digest = data["digest"]
+        if not isinstance(digest, str):
+            return None
+        return CacheEntry(schema=schema_from_json(data["schema"]), digest=digest)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def store(cache_dir: Path, key: str, schema: Schema, digest: str) -> bool:
+    """Write an entry atomically (temporary file, then rename); False when the
+    cache directory is not writable, which only costs speed."""
+    data = {"format": FORMAT, "key": key, "digest": digest, "schema": schema_to_json(schema)}
+    text = json.dumps(data, separators=(",", ":"))
+    import tempfile  # only on a cold start: with shutil, a noticeable import
+
+    tmp = None
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".schema-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, entry_path(cache_dir, key))
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
+    return True
+
+
+# -- the JSON encoding of a Schema --------------------------------------------
+# Compact, and quick to decode since the warm start waits for it: fields at
+# their default are left out, members are positional lists, and the types every
+# Schema makes for itself (builtins, 'options', 'empty') are not written.
+# Decoding checks every field's JSON type, so a tampered file is a miss
+# rather than a model that breaks completion later.
+def schema_to_json(schema: Schema) -> dict[str, Any]:
+    own = Schema()
+    return {
+        "source": schema.source,
+        "complete": schema.complete,
+        "types": [_type_out(t) for t in schema.types.values() if own.types.get(t.name) != t],
+        "commands": [_command_out(c) for c in schema.commands.values()],
+        "events": [_fields_out(e, _EVENT_DEFAULT) for e in schema.events.values()],
+    }
+
+
+def schema_from_json(data: Mapping[str, Any]) -> Schema:
+    """Decode :func:`schema_to_json`; ValueError/TypeError/KeyError when malformed."""
+    types = [_type_in(t) for t in _list(data["types"])]
+    commands = [_command_in(c) for c in _list(data["commands"])]
+    events = [Event(name=_str(e["name"]), args_type=_str(e.get("args_type", "")),
+                    features=_strs(e.get("features", ()))) for e in _list(data["events"])]
+    return Schema(commands={c.name: c for c in commands}, types={t.name: t for t in types},
+                  events={e.name: e for e in events}, source=_str(data.get("source", "")),
+                  complete=data.get("complete") is True)
+
+
+_TYPE_DEFAULT = TypeInfo(name="", kind="")
+_COMMAND_DEFAULT = Command(name="", args_type="")
+_EVENT_DEFAULT = Event(name="")
+
+
+def _fields_out(obj: Any, default: Any) -> dict[str, Any]:
+    out = {}
+    for name, value in vars(obj).items():
+        if name == "name" or value != getattr(default, name):
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _member_out(m: Member) -> list[Any]:
+    """[name, type, optional, doc, features, hint] (Member's field order),
+    without trailing defaults: most members are just [name, type]."""
+    out: list[Any] = [m.name, m.type, m.optional, m.doc, list(m.features), m.hint]
+    while len(out) > 2 and out[-1] in (False, "", []):
+        out.pop()
+    return out
+
+
+def _type_out(info: TypeInfo) -> dict[str, Any]:
+    out = _fields_out(info, _TYPE_DEFAULT)
+    if info.members:
+        out["members"] = [_member_out(m) for m in info.members]
+    if info.variants:
+        out["variants"] = [list(v) for v in info.variants]
+    return out
+
+
+def _command_out(cmd: Command) -> dict[str, Any]:
+    out = _fields_out(cmd, _COMMAND_DEFAULT)
+    out["args_type"] = cmd.args_type
+    if cmd.examples:
+        out["examples"] = [vars(e) for e in cmd.examples]
+    return out
+
+
+def _type_in(d: object) -> TypeInfo:
+    if type(d) is not dict:
+        raise TypeError("expected an object")
+    return TypeInfo(**{key: _TYPE_FIELDS[key](value) for key, value in d.items()})
+
+
+def _members_in(value: object) -> tuple[Member, ...]:
+    return tuple(map(_member_in, _list(value)))
+
+
+def _member_in(m: object) -> Member:
+    """Checked inline: this runs for every member of every type on a warm start."""
+    if type(m) is not list or not 2 <= len(m) <= 6:
+        raise TypeError("member")
+    name, type_name, *rest = m
+    if type(name) is not str or type(type_name) is not str:
+        raise TypeError("member name or type")
+    if not rest:
+        return Member(name, type_name)
+    optional = rest[0]
+    if type(optional) is not bool:
+        raise TypeError("member optional")
+    if len(rest) == 1:
+        return Member(name, type_name, optional)
+    optional, doc, features, hint = rest + [False, "", [], ""][len(rest):]
+    return Member(name, type_name, optional, _str(doc), _strs(features), _str(hint))
+
+
+def _variants_in(value: object) -> tuple[tuple[str, str], ...]:
+    return tuple((_str(case), _str(type_name)) for case, type_name in _list(value))
+
+
+def _command_in(d: Mapping[str, Any]) -> Command:
+    get = d.get
+    return Command(
+        name=_str(d["name"]), args_type=_str(d["args_type"]),
+        returns=_str(get("returns", "any")), doc=_str(get("doc", "")),
+        title=_str(get("title", "")), group=_str(get("group", "regular")),
+        features=_strs(get("features", ())), targets=_strs(get("targets", ())),
+        examples=tuple(_example_in(e) for e in _list(get("examples", ()))),
+        code=_str(get("code", "")))
+
+
+def _example_in(d: Mapping[str, Any]) -> Example:
+    line = d["line"]
+    if type(line) is not int:
+        raise TypeError("example line")
+    return Example(line=line, direction=_str(d["direction"]), json=d.get("json"),
+                   text=_str(d.get("text", "")), valid=_bool(d.get("valid", True)))
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    items = tuple(_list(value))
+    if not all(type(v) is str for v in items):
+        raise TypeError("expected a list of strings")
+    return items
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    return value
+
+
+def _list(value: object) -> list[Any] | tuple[Any, ...]:
+    if type(value) is not list and type(value) is not tuple:
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+_TYPE_FIELDS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
+    "name": _str, "kind": _str, "builtin": _str, "values": _strs,
+    "members": _members_in, "open": _bool, "tag": _str, "variants": _variants_in,
+    "element": _str, "alternatives": _strs, "features": _strs,
+})
+"""TypeInfo field -> its decoder; an unknown key makes the entry a miss."""

@@ -1,0 +1,1 @@
+"""The shorthand language, pure: text in, request or ParseError out."""

@@ -1,0 +1,1 @@
+"""Talking to QEMU: the QMP protocol and its drivers.  Knows no schema and no lines."""

@@ -1,0 +1,93 @@
+"""Broken servers end a run with one clear line and the right exit status:
+never a traceback, never a hang."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.cli import qmpshell
+from helpers.fake_server import FakeQMP, answer, bytewise, close_mid_reply, garbage, huge, never
+
+
+def run_against(tmp_path: Path, *args: str, greeting: str = "normal",
+                behaviours: dict[str, Any] | None = None, tcp: bool = False) -> Any:
+    with FakeQMP(tmp_path, greeting=greeting, behaviours=behaviours, tcp=tcp) as server:
+        return qmpshell(server.address, *args, timeout=60)
+
+
+def assert_clean(r: Any, status: int, message: str) -> None:
+    assert r.returncode == status, r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_no_greeting(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "--timeout", "0.5", "-c", "query-status", greeting="silent")
+    assert_clean(r, 3, "no greeting within 0.5 s")
+
+
+def test_hang_up_instead_of_greeting(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", greeting="close")
+    assert_clean(r, 3, "closed the connection before greeting")
+
+
+def test_garbage_greeting(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", greeting="garbage")
+    assert_clean(r, 3, "did not understand the server's greeting")
+
+
+def test_garbage_reply(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", "-c", ".echo not reached",
+                    behaviours={"query-status": garbage})
+    assert_clean(r, 3, "<command>:1: error: connection lost: the server sent malformed JSON")
+    assert r.stdout == ""
+
+
+def test_reply_split_into_single_bytes(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", behaviours={"query-status": bytewise})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"return": {"status": "running", "running": True}}
+
+
+def test_sixteen_mib_reply(tmp_path: Path) -> None:
+    size = 16 * 1024 * 1024
+    r = run_against(tmp_path, "-c", "query-status", behaviours={"query-status": huge(size)})
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["return"]) == size
+
+
+def test_closed_mid_reply(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", behaviours={"query-status": close_mid_reply})
+    assert_clean(r, 3, "connection lost: the server closed the connection in the middle")
+
+
+def test_server_never_answers(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "--timeout", "0.5", "-c", "query-status",
+                    behaviours={"query-status": never})
+    assert_clean(r, 3, "<command>:1: error: no reply to query-status within 0.5 s")
+
+
+def test_missing_socket(tmp_path: Path) -> None:
+    r = qmpshell(str(tmp_path / "nope.sock"), "-c", "query-status")
+    assert_clean(r, 3, "no such socket")
+
+
+def test_refused_tcp() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = qmpshell(f"127.0.0.1:{port}", "-c", "query-status")
+    assert_clean(r, 3, "connection refused")
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+def test_skip_negotiation_against_a_server_without_greeting(tmp_path: Path, tcp: bool) -> None:
+    r = run_against(tmp_path, "-N", "-c", '{"execute": "guest-ping"}',
+                    greeting="none", behaviours={"guest-ping": answer({})}, tcp=tcp)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == '{"return": {}}\n'

@@ -1,0 +1,381 @@
+"""What completes where: the pure suggest core over hand-built and real
+(QEMU 7.2) schemas, and the prompt_toolkit completer fed Documents."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from qmpshell.prompt.completion import (
+    NONE,
+    Candidate,
+    LiveValues,
+    QmpCompleter,
+    Suggestion,
+    given_arguments,
+    split_words,
+    static_candidates,
+    suggest,
+    transaction_actions,
+)
+from qmpshell.schema.model import Command, Member, Schema, TypeInfo
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def small_schema() -> Schema:
+    """A few commands shaped like the bundled table's, plus a flat union."""
+    types = {
+        "block_resize.arguments": TypeInfo("block_resize.arguments", "object", members=(
+            Member("device", "str", optional=True, hint="block-device", doc="the drive"),
+            Member("node-name", "str", optional=True, hint="node-name"),
+            Member("size", "size", doc="new size in bytes"),
+        )),
+        "eject.arguments": TypeInfo("eject.arguments", "object", members=(
+            Member("device", "str", hint="block-device"),
+            Member("force", "bool", optional=True),
+        )),
+        "qom-get.arguments": TypeInfo("qom-get.arguments", "object", members=(
+            Member("path", "str", hint="qom-path"), Member("property", "str"),
+        )),
+        "Driver": TypeInfo("Driver", "enum", values=("file", "qcow2", "raw")),
+        "Opts": TypeInfo("Opts", "object", members=(
+            Member("driver", "Driver"), Member("node-name", "str", optional=True),
+        ), tag="driver", variants=(("file", "Opts-file"), ("qcow2", "Opts-qcow2"))),
+        "Opts-file": TypeInfo("Opts-file", "object", members=(Member("filename", "file"),)),
+        "Opts-qcow2": TypeInfo("Opts-qcow2", "object", members=(
+            Member("file", "Opts"), Member("lazy-refcounts", "bool", optional=True),
+        )),
+    }
+    commands = {
+        "block_resize": Command("block_resize", "block_resize.arguments",
+                                title="Resize a block image"),
+        "eject": Command("eject", "eject.arguments", title="Eject a removable medium"),
+        "query-status": Command("query-status", "empty", group="query",
+                                title="Query the run status"),
+        "query-block": Command("query-block", "empty", group="query"),
+        "qom-get": Command("qom-get", "qom-get.arguments"),
+        "blockdev-add": Command("blockdev-add", "Opts"),
+        "old-thing": Command("old-thing", "empty", features=("deprecated",)),
+    }
+    return Schema(commands=commands, types=types, source="test")
+
+
+@pytest.fixture(scope="module")
+def qemu72() -> Schema:
+    from qmpshell.schema.introspect import schema_from_qapi
+    reply = json.loads((FIXTURES / "qemu-7.2-query-qmp-schema.json").read_text())
+    return schema_from_qapi(reply)
+
+
+def texts(line: str, schema: Schema, **kw: Any) -> list[str]:
+    return [c.text for c in static_candidates(suggest(line, schema, **kw), schema)]
+
+
+# -- reading the line -------------------------------------------------------
+
+def test_split_words_keeps_quotes_and_json_whole() -> None:
+    w = split_words('cmd a="x y" b={"k": [1, 2]} c')
+    assert w is not None
+    assert w.done == ["cmd", 'a="x y"', 'b={"k": [1, 2]}']
+    assert w.current == "c" and not w.open
+
+
+def test_split_words_reports_open_quote_and_comment() -> None:
+    w = split_words('cmd a="x y')
+    assert w is not None and w.open
+    assert split_words("cmd a=1 # note") is None
+    assert split_words('cmd a="#not a comment" ') is not None
+
+
+def test_given_arguments_nest_dotted_keys() -> None:
+    assert given_arguments(["driver=qcow2", "file.driver=file", "force"]) == {
+        "driver": "qcow2", "file": {"driver": "file"}, "force": True}
+
+
+# -- kinds --------------------------------------------------------------------
+
+def test_command_names_at_the_start() -> None:
+    s = small_schema()
+    sg = suggest("block_r", s)
+    assert sg.kind == "command" and sg.prefix == "block_r"
+    assert texts("block_r", s) == ["block_resize"]
+    assert texts("  query-", s) == ["query-block", "query-status"]
+
+
+def test_dash_and_underscore_match_alike() -> None:
+    assert texts("block-re", small_schema()) == ["block_resize"]
+
+
+def test_command_meta_is_the_title_and_marks_deprecated() -> None:
+    s = small_schema()
+    by_name = {c.text: c.meta for c in static_candidates(suggest("", s), s)}
+    assert by_name["block_resize"] == "Resize a block image"
+    assert by_name["old-thing"].startswith("(deprecated)")
+
+
+def test_dot_commands() -> None:
+    s = small_schema()
+    assert suggest(".w", s).kind == "dot-command"
+    assert texts(".w", s) == [".wait"]
+    assert ".connect" in texts(".", s) and ".pager" in texts(".", s)
+
+
+def test_dot_command_arguments() -> None:
+    s = small_schema()
+    assert texts(".help block_", s) == ["block_resize"]
+    assert texts(".pager o", s) == ["on", "off"]
+    s.events["STOP"] = s.events.get("STOP") or _event("STOP")
+    assert texts(".wait ST", s) == ["STOP"]
+    assert suggest(".record /tm", s).hint == "file"
+
+
+def _event(name: str) -> Any:
+    from qmpshell.schema.model import Event
+    return Event(name)
+
+
+def test_arguments_required_first_with_equals() -> None:
+    s = small_schema()
+    assert texts("block_resize ", s) == ["size=", "device=", "node-name="]
+    assert texts("block_resize dev", s) == ["device="]
+
+
+def test_arguments_already_given_are_not_offered() -> None:
+    s = small_schema()
+    assert texts("block_resize device=scratch ", s) == ["size=", "node-name="]
+    assert texts("eject force ", s) == ["device="]
+
+
+def test_argument_meta_says_type_and_required() -> None:
+    s = small_schema()
+    metas = {c.text: c.meta for c in static_candidates(suggest("block_resize ", s), s)}
+    assert metas["size="] == "size, required - new size in bytes"
+    assert metas["device="] == "string - the drive"
+
+
+def test_value_of_a_boolean_and_an_enum() -> None:
+    s = small_schema()
+    assert texts("eject device=cd force=", s) == ["true", "false"]
+    assert texts("blockdev-add driver=q", s) == ["qcow2"]
+
+
+def test_value_kind_carries_the_live_hint() -> None:
+    sg = suggest("block_resize device=scr", small_schema())
+    assert (sg.kind, sg.prefix, sg.path, sg.hint) == ("value", "scr", ("device",),
+                                                      "block-device")
+
+
+def test_union_branch_follows_the_tag_typed() -> None:
+    s = small_schema()
+    assert texts("blockdev-add ", s) == ["driver=", "node-name="]
+    assert texts("blockdev-add driver=qcow2 ", s) == ["file.", "node-name=", "lazy-refcounts="]
+    assert texts("blockdev-add driver=file ", s) == ["filename=", "node-name="]
+
+
+def test_nested_members_after_a_dot() -> None:
+    s = small_schema()
+    sg = suggest("blockdev-add driver=qcow2 file.", s)
+    assert sg.kind == "member" and sg.path == ("file",)
+    assert texts("blockdev-add driver=qcow2 file.", s) == ["driver=", "node-name="]
+    assert texts("blockdev-add driver=qcow2 file.driver=file file.", s) == [
+        "filename=", "node-name="]
+    assert suggest("blockdev-add driver=qcow2 file.driver=file file.filename=/t", s).hint == "file"
+
+
+def test_nothing_inside_quotes_json_comments_or_unknown_commands() -> None:
+    s = small_schema()
+    for line in ('block_resize device="scr', 'block_resize size={"a', "block_resize # dev",
+                 "nope ", '{"execute": "q', "block_resize ?"):
+        assert suggest(line, s).kind == "none", line
+        assert texts(line, s) == []
+
+
+def test_unknown_argument_path_gives_nothing() -> None:
+    assert suggest("blockdev-add nothing.x", small_schema()).kind == "none"
+
+
+# -- QEMU 7.2's own schema ------------------------------------------------------
+
+def test_qemu72_every_command_completes(qemu72: Schema) -> None:
+    offered = set(texts("", qemu72))
+    assert offered == set(qemu72.commands)
+    assert len(offered) == 216
+
+
+def test_qemu72_block_resize(qemu72: Schema) -> None:
+    assert texts("block_r", qemu72) == ["block_resize"]
+    assert texts("block_resize dev", qemu72) == ["device="]
+    assert texts("block_resize ", qemu72)[0] == "size="
+
+
+def test_qemu72_blockdev_add_union_and_nested(qemu72: Schema) -> None:
+    assert "qcow2" in texts("blockdev-add driver=", qemu72)
+    branch = texts("blockdev-add driver=qcow2 ", qemu72)
+    assert "file=" in branch and "lazy-refcounts=" in branch and "cache." in branch
+    assert "lazy-refcounts=" not in texts("blockdev-add driver=raw ", qemu72)
+    nested = texts("blockdev-add driver=qcow2 file.driver=file file.", qemu72)
+    assert nested[0] == "filename="
+    assert texts("blockdev-add driver=qcow2 detect-zeroes=", qemu72) == ["off", "on", "unmap"]
+
+
+def test_qemu72_transaction_actions(qemu72: Schema) -> None:
+    actions = transaction_actions(qemu72)
+    assert {"abort", "blockdev-snapshot-sync", "drive-backup"} <= set(actions)
+    assert texts("blockdev-snapshot-s", qemu72, transaction=True) == ["blockdev-snapshot-sync"]
+    args = texts("blockdev-snapshot-sync ", qemu72, transaction=True)
+    assert args[0] == "snapshot-file=" and "device=" in args
+
+
+def test_qemu72_value_hints_from_names(qemu72: Schema) -> None:
+    assert suggest("block_resize device=", qemu72).hint == "block-device"
+    assert suggest("device_del id=", qemu72).hint == "device-id"
+    assert suggest("qom-list path=/", qemu72).hint == "qom-path"
+    assert suggest("chardev-remove id=", qemu72).hint == "chardev"
+    assert suggest("blockdev-del node-name=", qemu72).hint == "node-name"
+    assert suggest("blockdev-add driver=raw node-name=", qemu72).hint == ""
+
+
+def test_bundled_table_completes() -> None:
+    table = pytest.importorskip("qmpshell.schema.table")
+    s = table.load_bundled_schema()
+    assert texts("block_r", s) == ["block_resize"]
+    assert texts("block_resize dev", s) == ["device="]
+    assert suggest("block_resize device=", s).hint == "block-device"
+    assert texts("block_resize device=x ", s)[0] == "size="
+    # without a live action union, an action is typed as the command of its name
+    assert texts("blockdev-snapshot-s", s, transaction=True) == ["blockdev-snapshot-sync"]
+    assert "snapshot-file=" in texts("blockdev-snapshot-sync ", s, transaction=True)
+
+
+# -- the prompt_toolkit completer ----------------------------------------------
+
+class FakeServer:
+    """Answers the look-ups LiveValues makes, counting them."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls: list[dict[str, Any]] = []
+
+    async def execute(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(request)
+        await asyncio.sleep(self.delay)
+        name = request["execute"]
+        if name == "query-block":
+            return {"return": [{"device": "scratch", "inserted": {"file": "/x.qcow2"}},
+                               {"device": "", "qdev": "anon"}]}
+        if name == "query-named-block-nodes":
+            return {"return": [{"node-name": "#block123", "drv": "qcow2"}]}
+        if name == "qom-list":
+            path = request["arguments"]["path"]
+            kids = {"/": ["machine", "objects"], "/machine": ["peripheral", "unattached"],
+                    "/machine/peripheral": ["scratch-dev"]}.get(path, [])
+            return {"return": [{"name": k, "type": f"child<{k}-type>"} for k in kids]
+                    + [{"name": "type", "type": "string"}]}
+        return {"error": {"class": "CommandNotFound", "desc": name}}
+
+
+def complete(completer: QmpCompleter, line: str) -> list[Any]:
+    async def run() -> list[Any]:
+        return [c async for c in completer.get_completions_async(
+            Document(line), CompleteEvent(completion_requested=True))]
+    return asyncio.run(run())
+
+
+def test_completer_turns_suggestions_into_completions() -> None:
+    s = small_schema()
+    completer = QmpCompleter(lambda: s)
+    got = list(completer.get_completions(Document("block_resize dev"), CompleteEvent()))
+    assert [c.text for c in got] == ["device="]
+    assert got[0].start_position == -3
+    assert got[0].display_meta_text == "string - the drive"
+
+
+def test_completer_live_block_devices() -> None:
+    s = small_schema()
+    server = FakeServer()
+    completer = QmpCompleter(lambda: s, LiveValues(server.execute))
+    got = complete(completer, "block_resize device=sc")
+    assert [(c.text, c.start_position) for c in got] == [("scratch", -2)]
+    assert got[0].display_meta_text == "/x.qcow2"
+
+
+def test_completer_qom_paths_segment_by_segment() -> None:
+    s = small_schema()
+    completer = QmpCompleter(lambda: s, LiveValues(FakeServer().execute))
+    assert [c.text for c in complete(completer, "qom-get path=/")] == ["/machine", "/objects"]
+    assert [c.text for c in complete(completer, "qom-get path=/machine/p")] == [
+        "/machine/peripheral"]
+    assert [c.text for c in complete(completer, "qom-get path=/machine/peripheral/")] == [
+        "/machine/peripheral/scratch-dev"]
+
+
+def test_live_values_are_cached_briefly() -> None:
+    server = FakeServer()
+
+    async def run() -> None:
+        live = LiveValues(server.execute, ttl=60)
+        assert [c.text for c in await live.values("block-device", "")] == ["scratch"]
+        await live.values("block-device", "s")
+        assert len(server.calls) == 1
+        live.forget()
+        await live.values("block-device", "")
+        assert len(server.calls) == 2
+    asyncio.run(run())
+
+
+def test_slow_server_means_no_suggestions_not_a_stuck_prompt() -> None:
+    server = FakeServer(delay=2.0)
+
+    async def run() -> None:
+        live = LiveValues(server.execute, deadline=0.05)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert await live.values("node-name", "") == []
+        assert loop.time() - start < 0.5
+        # the look-up carried on; once it answers, the cache has it
+        server.delay = 0
+        entry = next(iter(live._cache.values()))[1]
+        await entry
+        assert [c.text for c in await live.values("node-name", "")] == ["#block123"]
+    asyncio.run(run())
+
+
+def test_failing_lookup_gives_nothing() -> None:
+    async def broken(request: dict[str, Any]) -> Any:
+        raise ConnectionError("gone")
+
+    async def run() -> list[Candidate]:
+        return await LiveValues(broken).values("chardev", "")
+    assert asyncio.run(run()) == []
+
+
+def test_completer_file_paths(tmp_path: Path) -> None:
+    (tmp_path / "disk.qcow2").write_text("")
+    s = small_schema()
+    completer = QmpCompleter(lambda: s)
+    line = f"blockdev-add driver=file filename={tmp_path}/di"
+    got = complete(completer, line)
+    assert [c.text for c in got] == ["sk.qcow2"]
+
+
+def test_completion_restarts_after_a_semicolon_in_a_transaction(qemu72: Schema) -> None:
+    one_line = "transaction( block-dirty-bitmap-add node=d name=b1 ; "
+    assert suggest(one_line, qemu72) == Suggestion("action", prefix="")
+    assert texts(one_line + "block-dirty-bitmap-c", qemu72) == ["block-dirty-bitmap-clear"]
+    args = texts(one_line + "block-dirty-bitmap-clear ", qemu72)
+    assert set(args) == {"node=", "name="}  # the second action's own arguments
+    assert texts(one_line + "blockdev-snapshot-sync snap", qemu72)[0] == "snapshot-file="
+    assert texts("transaction ( abort ; drive-b", qemu72) == ["drive-backup"]
+    assert texts("transaction( abort", qemu72) == ["abort"]
+    # a line of an open multi-line transaction
+    inner = "block-dirty-bitmap-add node=d name=b1 ; drive-backup "
+    assert "target=" in texts(inner, qemu72, transaction=True)
+    assert "name=" not in texts(inner, qemu72, transaction=True)
+    assert suggest("transaction( abort ) ", qemu72) == NONE

@@ -1,0 +1,154 @@
+"""The prompt's key flows through prompt_toolkit's pipe input, with a fake
+runner standing in for the real one (the pty tests use the real one)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+from typing import Any
+
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+from qmpshell.errors import ParseError
+from qmpshell.prompt.app import PromptLexer, Repl, run
+from qmpshell.schema.model import Command, Schema
+from qmpshell.settings import Settings
+
+
+class FakeRunner:
+    """Records lines; 'transaction(' opens and ')' closes a transaction."""
+
+    def __init__(self) -> None:
+        self.schema = Schema(commands={"query-status": Command("query-status", "empty"),
+                                       "stop": Command("stop", "empty"),
+                                       "quit": Command("quit", "empty")})
+        self.connection = None
+        self.lines: list[str] = []
+        self.prompts_seen: list[bool] = []
+        self.stopped = False
+        self.in_transaction = False
+        self.out: Any = print
+        self.report: Any = None
+
+    async def run_line(self, line: str, where: str | None = None) -> bool:
+        self.lines.append(line)
+        text = line.strip()
+        if text == "transaction(":
+            self.in_transaction = True
+        elif text == ")":
+            self.in_transaction = False
+        elif text == ".quit":
+            self.stopped = True
+        elif text == "bad":
+            self.report(ParseError("unknown command 'bad'"), where)
+            return False
+        elif text == ".wait STOP":
+            await asyncio.sleep(30)
+        return True
+
+    async def watch_events(self) -> None:
+        return None
+
+
+def drive(keys: str, runner: FakeRunner, tmp_path: Path, **settings: Any) -> tuple[int, str]:
+    """Type ``keys`` at the prompt; the exit status and what the terminal got."""
+    screen = io.StringIO()
+    out = Vt100_Output(screen, lambda: Size(rows=24, columns=80), term="xterm")
+
+    async def go() -> int:
+        with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+            inp.send_text(keys)
+            return await run(runner, Settings(**settings),  # type: ignore[arg-type]
+                             history_path=tmp_path / "history", input=inp, output=out)
+    status = asyncio.run(asyncio.wait_for(go(), 20))
+    return status, screen.getvalue()
+
+
+def test_enter_runs_the_line_through_the_runner(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    assert drive("query-status\r\x04", runner, tmp_path)[0] == 0
+    assert runner.lines == ["query-status"]
+
+
+def test_ctrl_d_exits_cleanly_on_an_empty_line(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    assert drive("\x04", runner, tmp_path)[0] == 0
+    assert runner.lines == []
+
+
+def test_dot_quit_exits(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    assert drive(".quit\rstop\r", runner, tmp_path)[0] == 0
+    assert runner.lines == [".quit"]
+
+
+def test_ctrl_c_clears_the_line(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    drive("stpo\x03stop\r\x04", runner, tmp_path)
+    assert runner.lines == ["stop"]
+
+
+def test_prompts_qemu_trans_and_hmp(tmp_path: Path) -> None:
+    def screen(keys: str, **settings: Any) -> str:
+        return drive(keys, FakeRunner(), tmp_path, **settings)[1]
+
+    plain = screen("transaction(\r abort\r)\r\x04")
+    assert plain.count("(QEMU) ") >= 2 and plain.count("TRANS> ") >= 2
+    assert "(HMP) " in screen("info status\r\x04", hmp=True)
+
+
+def test_history_file_has_lines_masked(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    drive("set_password protocol=vnc password=secret123\rstop\r\x04", runner, tmp_path)
+    assert runner.lines[0] == "set_password protocol=vnc password=secret123"
+    text = (tmp_path / "history").read_text()
+    assert "secret123" not in text
+    assert "password=********" in text and "+stop" in text
+
+
+def test_failures_are_reported_at_the_prompt(tmp_path: Path) -> None:
+    _, screen = drive("bad\r\x04", FakeRunner(), tmp_path)
+    assert "error: unknown command 'bad'" in screen
+
+
+def test_pager_toggle(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    _, screen = drive(".pager on\r.pager\r\x04", runner, tmp_path)
+    assert screen.count("pager on") == 2
+    assert runner.lines == []
+
+
+def test_prompt_lexer_marks_unknown_commands() -> None:
+    from prompt_toolkit.document import Document
+    runner = FakeRunner()
+    lexer = PromptLexer(lambda: runner.schema, lambda: False)
+    line = lexer.lex_document(Document("stpo x=1"))(0)
+    assert line[0] == ("class:pygments.error", "stpo")
+    line = lexer.lex_document(Document("stop"))(0)
+    assert line[0] == ("class:pygments.name.function", "stop")
+
+
+def test_toolbar_follows_the_line(tmp_path: Path) -> None:
+    async def go() -> None:
+        with create_pipe_input() as inp:
+            repl = Repl(FakeRunner(), Settings(), input=inp,  # type: ignore[arg-type]
+                        output=DummyOutput())
+            repl.session.default_buffer.text = "stpo"
+            assert repl.toolbar() == [("class:toolbar.error",
+                                       "unknown command stpo (did you mean stop?)")]
+    asyncio.run(go())
+
+
+def test_destructive_command_asks_first(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    _, screen = drive("quit\rn\rquit\ry\r\x04", runner, tmp_path)
+    assert "quit: this stops QEMU" in screen and "not run" in screen
+    assert runner.lines == ["quit"]  # only the confirmed one ran
+    runner = FakeRunner()
+    drive("quit\r\x04", runner, tmp_path, yes=True)
+    assert runner.lines == ["quit"]

@@ -1,0 +1,101 @@
+"""The toolbar: signature of the command being typed, what is missing or
+wrong, over hand-built, bundled and QEMU 7.2 schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qmpshell.prompt.toolbar import IDLE, problems, short_type, toolbar_fragments
+from qmpshell.schema.model import Command, Member, Schema, TypeInfo
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def schema() -> Schema:
+    return Schema(commands={
+        "block_resize": Command("block_resize", "br"),
+        "query-status": Command("query-status", "empty"),
+    }, types={"br": TypeInfo("br", "object", members=(
+        Member("device", "str", optional=True), Member("node-name", "str", optional=True),
+        Member("size", "size")))})
+
+
+def text_of(line: str, s: Schema, **kw: object) -> str:
+    return "".join(t for _, t in toolbar_fragments(line, s, **kw))  # type: ignore[arg-type]
+
+
+def test_signature_as_documented() -> None:
+    assert text_of("block_resize", schema()).startswith(
+        "block_resize  device:string?  node-name:string?  size:size")
+
+
+def test_missing_required_is_flagged_until_given() -> None:
+    s = schema()
+    assert text_of("block_resize device=scratch", s).endswith("missing: size")
+    assert "missing" not in text_of("block_resize device=scratch size=1G", s)
+
+
+def test_current_and_given_arguments_are_styled() -> None:
+    frags = toolbar_fragments("block_resize device=x si", schema())
+    styles = {t: st for st, t in frags}
+    assert styles["device:string?"] == "class:toolbar.given"
+    assert styles["size:size"] == "class:toolbar.current"
+
+
+def test_unknown_command_and_argument() -> None:
+    s = schema()
+    frags = toolbar_fragments("block_resise", s)
+    assert frags == [("class:toolbar.error",
+                      "unknown command block_resise (did you mean block_resize?)")]
+    assert "unknown argument: sise (did you mean size?)" in text_of("block_resize sise=1", s)
+
+
+def test_idle_and_dot_commands() -> None:
+    assert text_of("", schema()) == IDLE
+    assert text_of(".wait", schema()).startswith(".wait  wait for an event")
+    assert "unknown shell command .wiat" in text_of(".wiat", schema())
+
+
+def test_line_check_reports_parser_errors() -> None:
+    s = schema()
+    got = text_of("block_resize size=1G", s, check=lambda line: "column 19: bad size")
+    assert got.endswith("column 19: bad size")
+    assert text_of("block_resize size=1G", s, check=lambda line: None).endswith("size:size")
+
+
+@pytest.fixture(scope="module")
+def qemu72() -> Schema:
+    from qmpshell.schema.introspect import schema_from_qapi
+    return schema_from_qapi(json.loads(
+        (FIXTURES / "qemu-7.2-query-qmp-schema.json").read_text()))
+
+
+def test_qemu72_union_branch_and_nested(qemu72: Schema) -> None:
+    assert problems(qemu72, qemu72.arguments("blockdev-add").name,
+                    {"driver": "qcow2"}) == ["missing: file"]
+    line = "blockdev-add driver=qcow2 node-name=d file.driver=file file."
+    assert text_of(line, qemu72).startswith("file.  driver:enum  ")
+    assert text_of(line, qemu72).endswith("missing: file.filename")
+    assert "lazy-refcounts:boolean?" in text_of("blockdev-add driver=qcow2 ", qemu72)
+
+
+def test_qemu72_transaction_action(qemu72: Schema) -> None:
+    got = text_of("blockdev-snapshot-sync device=x", qemu72, transaction=True)
+    assert got.startswith("blockdev-snapshot-sync  device:string?")
+    assert got.endswith("missing: snapshot-file")
+
+
+def test_short_types(qemu72: Schema) -> None:
+    members = {m.name: m for m in qemu72.members_for(qemu72.arguments("blockdev-add").name,
+                                                     {"driver": "qcow2"})}
+    assert short_type(qemu72, members["detect-zeroes"].type) == "off|on|unmap"
+    assert short_type(qemu72, members["file"].type) == "{...}|string"
+
+
+def test_bundled_block_resize() -> None:
+    table = pytest.importorskip("qmpshell.schema.table")
+    got = text_of("block_resize ", table.load_bundled_schema())
+    assert got.startswith("block_resize  device:string?  node-name:string?  size:size")
