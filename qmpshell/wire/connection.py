@@ -1,0 +1,82 @@
+"""What the runner needs of a connection to a monitor: :class:`QmpConnection`.
+
+The runner is synchronous and depends on this interface only, so that every
+kind of connection is one more implementation of it: the blocking socket
+driver (:mod:`qmpshell.wire.blocking`, scripts), the asyncio driver
+(:mod:`qmpshell.wire.aio`, the prompt, called from the worker thread that runs
+a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
+(the connection could not be used, or went away),
+:class:`~qmpshell.errors.CommandTimeout` (no reply in time) and
+:class:`Interrupted` (:meth:`QmpConnection.interrupt` was called).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol
+
+
+class Reply(NamedTuple):
+    """A reply as QMP defines it (``{"return": ...}`` or ``{"error": {"class":
+    ..., "desc": ...}}``) without its transport id, and its place among the
+    events: ``seq`` is its arrival number, and events with a smaller one
+    arrived before it.  A tuple: one is made per reply, on a replay's
+    critical path."""
+
+    message: dict[str, Any]
+    seq: int
+
+
+class Interrupted(Exception):  # noqa: N818 - what happened, as the user sees it
+    """A blocked :meth:`QmpConnection.execute` or :meth:`QmpConnection.wait_events`
+    was woken by :meth:`QmpConnection.interrupt` (Ctrl-C at the prompt).  The
+    request may still run on the server; its reply, when it comes, is dropped."""
+
+
+class QmpConnection(Protocol):
+    """One connection to a monitor, used from one thread at a time, except
+    :meth:`interrupt`, which any thread may call."""
+
+    @property
+    def name(self) -> str:
+        """What the user connected to (the address, or the domain's name):
+        ``.connect`` without an argument connects there again."""
+        ...
+
+    @property
+    def greeting(self) -> dict[str, Any] | None:
+        """The server's QMP greeting (None without one: ``-N``, guest agent)."""
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """False once the connection is lost or closed."""
+        ...
+
+    def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
+        """Send ``request`` and wait for its reply.  ``timeout``: seconds to
+        wait, None for the connection's own default (``--timeout``; none at
+        all if that is unset)."""
+        ...
+
+    def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
+        """Remove and return the buffered events, oldest first; with
+        ``before`` (a :attr:`Reply.seq`) only those that arrived before it."""
+        ...
+
+    def wait_events(self, timeout: float | None = None) -> bool:
+        """Wait until an event is buffered (True) or ``timeout`` seconds pass
+        or the connection is gone (False); None waits without end."""
+        ...
+
+    def lost_reason(self) -> str | None:
+        """None while connected; otherwise one sentence saying why not."""
+        ...
+
+    def interrupt(self) -> None:
+        """Wake a blocked :meth:`execute` or :meth:`wait_events` with
+        :class:`Interrupted`; callable from any thread (and a signal handler)."""
+        ...
+
+    def close(self) -> None:
+        """Disconnect; nothing on the way out is the user's problem."""
+        ...
