@@ -34,6 +34,7 @@ from qmpshell.cli.config import (
 from qmpshell.cli.options import build_parser, split_qemu_args
 from qmpshell.errors import ConnectError, QmpShellError, SchemaError
 from qmpshell.settings import Settings, settings_from_args
+from qmpshell.terminaltext import visible
 
 if TYPE_CHECKING:
     from qmpshell.prompt.prepaint import FirstPrompt
@@ -53,8 +54,9 @@ class UsageError(QmpShellError):
 
 # -- messages and exit codes, in one place ---------------------------------
 def diagnostic(error: QmpShellError, where: str | None) -> str:
-    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``)."""
-    return f"{where or 'qmpshell'}: error: {error}"
+    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``), with
+    control characters shown: messages quote the server, the guest, files."""
+    return visible(f"{where or 'qmpshell'}: error: {error}")
 
 
 def exit_code(error: QmpShellError) -> int:
@@ -101,7 +103,7 @@ def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], Path]:
     path = config_path(os.environ, Path.home())
     values, warnings = load_config(path)
     for warning in warnings:
-        sys.stderr.write(f"qmpshell: warning: {warning}\n")
+        sys.stderr.write(visible(f"qmpshell: warning: {warning}") + "\n")
     return merge_settings(values, args), path
 
 

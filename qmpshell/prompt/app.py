@@ -45,6 +45,7 @@ from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
+from qmpshell.terminaltext import visible
 
 if TYPE_CHECKING:
     from qmpshell.runner.pipeline import Runner
@@ -244,7 +245,9 @@ class Repl:
     # -- output ------------------------------------------------------------------
     def print(self, text: str, color: str = "") -> None:
         """A message above the prompt, through stdout like the runner's output
-        so the two keep their order."""
+        so the two keep their order (control characters in ``text`` shown:
+        messages quote the server)."""
+        text = visible(text)
         if color and self.settings.color:
             text = f"\x1b[{color}m{text}\x1b[0m"
         sys.stdout.write(text + "\n")

@@ -22,6 +22,7 @@ from prompt_toolkit.document import Document
 
 from qmpshell.runner.help import DOT_COMMANDS, first_line
 from qmpshell.schema.model import Member, Schema
+from qmpshell.terminaltext import visible
 
 #: Fixed choices for the first argument of some dot-commands.
 _DOT_CHOICES: dict[str, tuple[str, ...]] = {
@@ -561,5 +562,6 @@ class QmpCompleter(Completer):
 
 
 def _completion(c: Candidate, prefix: str) -> Completion:
-    return Completion(c.text, start_position=-len(prefix), display=c.display or c.text,
-                      display_meta=c.meta)
+    """The menu shows names and notes from the server with control characters visible."""
+    return Completion(c.text, start_position=-len(prefix),
+                      display=visible(c.display or c.text), display_meta=visible(c.meta))

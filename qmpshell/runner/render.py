@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from qmpshell.settings import DEFAULT_STYLE
+from qmpshell.terminaltext import visible
 
 HMP_COMMAND = "human-monitor-command"
 
@@ -45,10 +47,11 @@ def event_time(event: dict[str, Any]) -> str:
 
 
 def hmp_text(reply: dict[str, Any]) -> str | None:
-    """The text of a human-monitor-command reply, None if it is not one."""
+    """The text of a human-monitor-command reply, None if it is not one
+    (control characters shown, not obeyed: the text is the guest's)."""
     value = reply.get("return")
     if isinstance(value, str):
-        return value.replace("\r\n", "\n").rstrip("\n")
+        return visible(value.replace("\r\n", "\n").rstrip("\n"))
     return None
 
 
@@ -76,7 +79,7 @@ class Renderer:
         """An asynchronous event; pretty ones start with a readable time and the name."""
         if not self.pretty:
             return self._json(event)
-        header = f"{event_time(event)} {event.get('event', '?')}".strip()
+        header = visible(f"{event_time(event)} {event.get('event', '?')}".strip())
         data = event.get("data")
         body = "" if data is None else "\n" + self._json(data)
         return self._paint([("Token.Generic.Subheading", header)]) + body
@@ -86,14 +89,17 @@ class Renderer:
         return self._json(request)
 
     def error(self, error_class: str, desc: str) -> str:
-        """An error as a person reads it."""
+        """An error as a person reads it (the server's words, control
+        characters shown)."""
         return self._paint([("Token.Generic.Error", "error: "),
-                            ("Token.Name.Exception", f"{error_class}: " if error_class else ""),
-                            ("Token.Generic.Error", desc)])
+                            ("Token.Name.Exception",
+                             f"{visible(error_class)}: " if error_class else ""),
+                            ("Token.Generic.Error", visible(desc))])
 
     def text(self, text: str) -> str:
-        """Plain text (.echo, help): never coloured."""
-        return text
+        """Plain text (.echo, help from a schema): never coloured, control
+        characters shown."""
+        return visible(text)
 
     def _json(self, message: Any) -> str:
         text = indented(message) if self.pretty else compact(message)
@@ -110,9 +116,14 @@ class Renderer:
 def highlight_json(text: str, style: str) -> str:
     """``text`` highlighted as JSON for a 256-colour terminal."""
     from pygments import highlight  # only when colour is on: keeps start-up cheap
+    return highlight(text, _json_lexer(), _formatter(style)).rstrip("\n")
+
+
+@cache
+def _json_lexer() -> Any:
     from pygments.lexers.data import JsonLexer
 
-    return highlight(text, JsonLexer(), _formatter(style)).rstrip("\n")
+    return JsonLexer()
 
 
 def paint(parts: list[tuple[str, str]], style: str) -> str:
@@ -124,7 +135,10 @@ def paint(parts: list[tuple[str, str]], style: str) -> str:
     return pygments_format(tokens, _formatter(style)).rstrip("\n")
 
 
+@cache
 def _formatter(style: str) -> Any:
+    """One formatter per style for the whole run: building one costs
+    milliseconds (the style's table), using it microseconds."""
     from pygments.formatters.terminal256 import Terminal256Formatter
     from pygments.util import ClassNotFound
 
