@@ -1,0 +1,337 @@
+"""QMP as a state machine that never touches a socket (as h11 does for HTTP).
+
+A driver feeds it the bytes it reads (:meth:`QmpProtocol.receive_data`, ``b""``
+at end of file), writes the bytes it hands out (:meth:`QmpProtocol.send` for
+a request, :meth:`QmpProtocol.data_to_send` for its own qmp_capabilities),
+and acts on what :meth:`QmpProtocol.next_event` returns, in arrival order:
+
+- :class:`Ready`: the greeting arrived and negotiation succeeded (at once
+  with ``negotiate=False``: a guest agent does not greet);
+- :class:`ReplyReceived`: the reply to a request (matched by id, the id
+  removed);
+- :class:`EventReceived`: an asynchronous event;
+- :class:`UnmatchedReply`: a reply with an id no request has, ignored
+  (reported for the first one only, so a hostile server cannot flood);
+- :class:`Closed`: the connection is over, with one sentence saying why.
+
+The state is explicit (:class:`State`) and every fault (garbage, a message
+larger than :data:`READ_LIMIT`, JSON nested deeper than :data:`MAX_DEPTH`,
+an odd greeting, a refused negotiation, end of file mid-message) ends in
+:class:`Closed`, never in an exception out of ``receive_data``; so every
+fault is testable with plain byte strings, and both drivers word it alike.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import json
+import re
+from collections.abc import Callable
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+READ_LIMIT = 256 * 1024 * 1024
+"""Largest message accepted (a 16 MiB guest-file-read or a huge
+query-qmp-schema must arrive whole); only a ceiling, nothing is preallocated."""
+
+MAX_DEPTH = 256
+"""Deepest nesting of arrays and objects accepted in a message: far beyond
+anything QEMU sends, and shallow enough that every later step (rendering,
+masking, logging) can walk it."""
+
+SENT = "sent"
+RECEIVED = "received"
+
+Observer = Callable[[str, dict[str, Any]], None]
+"""Called with (:data:`SENT` or :data:`RECEIVED`, message) for every message,
+ids included (``--logfile``)."""
+
+
+class State(enum.Enum):
+    AWAITING_GREETING = "awaiting greeting"
+    NEGOTIATING = "negotiating"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+class Ready(NamedTuple):
+    """Negotiation is done: requests may be sent."""
+
+
+class ReplyReceived(NamedTuple):
+    request_id: int
+    message: dict[str, Any]
+    seq: int
+
+
+class EventReceived(NamedTuple):
+    message: dict[str, Any]
+    seq: int
+
+
+class UnmatchedReply(NamedTuple):
+    """A reply whose id matches no request: it is ignored."""
+
+    text: str
+
+
+class Closed(NamedTuple):
+    """The end.  ``reason`` is a sentence; ``setting_up`` tells a failure to
+    connect (before :class:`Ready`) from a lost connection."""
+
+    reason: str
+    setting_up: bool
+
+
+Event = Ready | ReplyReceived | EventReceived | UnmatchedReply | Closed
+
+
+class ProtocolError(ValueError):
+    """The caller used the protocol out of turn (a request before Ready, or
+    after Closed)."""
+
+
+class Outgoing(NamedTuple):
+    request_id: int
+    data: bytes
+
+
+class QmpProtocol:
+    """One QMP session's protocol state (see the module doc)."""
+
+    def __init__(self, *, negotiate: bool = True, observer: Observer | None = None,
+                 max_size: int = READ_LIMIT, max_depth: int = MAX_DEPTH) -> None:
+        self.negotiate = negotiate
+        self.observer = observer
+        self.max_size = max_size
+        self.max_depth = max_depth
+        self.greeting: dict[str, Any] | None = None
+        self.state = State.AWAITING_GREETING if negotiate else State.READY
+        self.closed_reason: str | None = None
+        self._buffer = bytearray()
+        self._scanned = 0
+        self._events: collections.deque[Event] = collections.deque()
+        self._outbox = bytearray()
+        self._next_id = 1
+        self._pending: dict[int, None] = {}  # in the order sent
+        self._abandoned: set[int] = set()
+        self._negotiation_id = 0
+        self._seq = 0
+        self._warned = False
+        if not negotiate:
+            self._events.append(Ready())
+
+    # -- output -----------------------------------------------------------
+    def send(self, request: dict[str, Any]) -> Outgoing:
+        """The bytes for ``request`` with a fresh id; its reply will come as a
+        :class:`ReplyReceived` with that id."""
+        if self.state is not State.READY:
+            raise ProtocolError(f"cannot send a request while {self.state.value}")
+        return self._send(request)
+
+    def _send(self, request: dict[str, Any]) -> Outgoing:
+        request_id = self._next_id
+        self._next_id += 1
+        message = {**request, "id": request_id}
+        self._pending[request_id] = None
+        if self.observer is not None:
+            self.observer(SENT, message)
+        return Outgoing(request_id, json.dumps(message).encode() + b"\n")
+
+    def data_to_send(self) -> bytes:
+        """Bytes the protocol itself wants written (qmp_capabilities)."""
+        data = bytes(self._outbox)
+        self._outbox.clear()
+        return data
+
+    def abandon(self, request_id: int) -> None:
+        """Nobody waits for this reply any more (a timeout, Ctrl-C): drop it
+        quietly when it comes."""
+        if self._pending.pop(request_id, 0) is None:
+            self._abandoned.add(request_id)
+
+    @property
+    def pending(self) -> int:
+        """How many requests await their reply."""
+        return len(self._pending)
+
+    # -- input ------------------------------------------------------------
+    def next_event(self) -> Event | None:
+        """The oldest event not yet taken, or None."""
+        return self._events.popleft() if self._events else None
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the server; ``b""`` means end of file."""
+        if self.state is State.CLOSED:
+            return
+        if not data:
+            self._end_of_file()
+            return
+        buffer = self._buffer
+        if not buffer and data.find(b"\n") == len(data) - 1:
+            self._on_line(data)  # the usual read: exactly one whole message
+            return
+        buffer += data
+        start = 0
+        newline = buffer.find(b"\n", self._scanned)
+        while newline >= 0:
+            line = bytes(buffer[start:newline + 1])
+            start = newline + 1
+            self._on_line(line)
+            if self.state is State.CLOSED:
+                return
+            newline = buffer.find(b"\n", start)
+        del buffer[:start]
+        self._scanned = len(buffer)
+        if len(buffer) > self.max_size:
+            self._close(f"a message from the server is larger than {self.max_size // 2**20} MiB")
+
+    def connection_lost(self, reason: str) -> None:
+        """The transport failed (a reset, a TLS error): ``reason`` says how."""
+        self._close(reason)
+
+    def close(self) -> None:
+        """We closed the connection ourselves."""
+        self._close("the connection was closed")
+
+    def _end_of_file(self) -> None:
+        if self._buffer.strip():
+            self._close("the server closed the connection in the middle of a message")
+        elif self.state is State.AWAITING_GREETING:
+            self._close("the server closed the connection before greeting")
+        elif self.state is State.NEGOTIATING:
+            self._close("the server closed the connection during capabilities negotiation")
+        else:
+            self._close("the server closed the connection")
+
+    def _close(self, reason: str) -> None:
+        if self.state is State.CLOSED:
+            return
+        setting_up = self.state is not State.READY
+        self.state = State.CLOSED
+        self.closed_reason = reason
+        self._buffer.clear()
+        self._pending.clear()
+        self._events.append(Closed(reason, setting_up))
+
+    # -- one message ------------------------------------------------------
+    def _on_line(self, line: bytes) -> None:
+        if len(line) > self.max_size:
+            self._close(f"a message from the server is larger than {self.max_size // 2**20} MiB")
+            return
+        if not line.strip():
+            return
+        problem = None
+        message: Any = None
+        if too_deep(line, self.max_depth):
+            problem = f"JSON nested deeper than {self.max_depth} levels"
+        else:
+            try:
+                message = json.loads(line)
+            except RecursionError:
+                problem = f"JSON nested deeper than {self.max_depth} levels"
+            except ValueError:
+                problem = "malformed JSON"
+            else:
+                if not isinstance(message, dict):
+                    problem = "JSON that is not an object"
+        if problem is not None:
+            if self.state is State.AWAITING_GREETING:
+                self._close(f"did not understand the server's greeting ({problem})")
+            else:
+                self._close(f"the server sent {problem}")
+            return
+        self._seq += 1
+        if self.observer is not None:
+            self.observer(RECEIVED, message)
+        if "event" in message:
+            self._events.append(EventReceived(message, self._seq))
+        elif self.state is State.AWAITING_GREETING:
+            self._on_greeting(message)
+        else:
+            self._on_reply(message)
+
+    def _on_greeting(self, message: dict[str, Any]) -> None:
+        problem = greeting_problem(message)
+        if problem is not None:
+            self._close(f"did not understand the server's greeting ({problem})")
+            return
+        self.greeting = message
+        self.state = State.NEGOTIATING
+        request: dict[str, Any] = {"execute": "qmp_capabilities"}
+        if "oob" in message["QMP"].get("capabilities", ()):
+            request["arguments"] = {"enable": ["oob"]}
+        outgoing = self._send(request)
+        self._negotiation_id = outgoing.request_id
+        self._outbox += outgoing.data
+
+    def _on_reply(self, message: dict[str, Any]) -> None:
+        reply_id = message.pop("id", None)
+        pending = self._pending
+        if reply_id is None and pending:
+            # No id: QEMU could not parse the request it belongs to, and
+            # requests are answered in order, so it is the oldest waiting one's.
+            reply_id = next(iter(pending))
+        elif type(reply_id) is not int or reply_id not in pending:
+            if type(reply_id) is int and reply_id in self._abandoned:
+                self._abandoned.discard(reply_id)
+            elif not self._warned:
+                self._warned = True
+                self._events.append(UnmatchedReply(
+                    f"ignored a reply that answers no request (id {_shown(reply_id)})"))
+            return
+        del pending[reply_id]
+        if self.state is State.NEGOTIATING and reply_id == self._negotiation_id:
+            if "return" in message:
+                self.state = State.READY
+                self._events.append(Ready())
+                return
+            error = message.get("error")
+            desc = error.get("desc", error) if isinstance(error, dict) else message
+            self._close(f"capabilities negotiation failed ({desc})")
+            return
+        self._events.append(ReplyReceived(reply_id, message, self._seq))
+
+
+def greeting_problem(message: dict[str, Any]) -> str | None:
+    """What is wrong with a greeting (None: nothing): the fields the shell
+    reads must have the types QEMU gives them."""
+    info = message.get("QMP")
+    if not isinstance(info, dict):
+        return "not a QMP greeting"
+    capabilities = info.get("capabilities", [])
+    if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
+        return "capabilities is not a list of names"
+    version = info.get("version", {})
+    if not isinstance(version, dict):
+        return "version is not an object"
+    qemu = version.get("qemu", {})
+    if not isinstance(qemu, dict) or not all(
+            type(qemu.get(k, 0)) is int for k in ("major", "minor", "micro")):
+        return "version.qemu is not an object of numbers"
+    if not isinstance(version.get("package", ""), str):
+        return "version.package is not a string"
+    return None
+
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_SYNTAX = bytes(b for b in range(256) if b not in b'"[]{}')
+_DEPTH_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
+
+
+def too_deep(line: bytes, limit: int) -> bool:
+    """Whether the JSON text ``line`` nests arrays and objects deeper than
+    ``limit``: a bracket count first (a usual message stops there), then the
+    brackets outside strings, summed up in C (a 300 kB schema: about 1 ms)."""
+    if line.count(b"[") + line.count(b"{") <= limit:
+        return False
+    if b"\\" in line:
+        line = _ESCAPE.sub(b"", line)  # backslashes only escape inside strings
+    brackets = b"".join(line.translate(None, _NOT_SYNTAX).split(b'"')[::2])
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
