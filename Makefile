@@ -7,10 +7,17 @@ STAMP  := $(VENV)/.installed-stamp
 QEMU_PACKAGES := qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
 # The shells and tools the completion, man page and TLS tests exercise for real.
 TEST_PACKAGES := bash:bash zsh:zsh fish:fish groff:groff-base man:man-db openssl:openssl
+# A libvirt daemon the tests run privately (not libvirt-daemon-system, which
+# pulls systemd), and what libvirt-python builds against.
+LIBVIRT_PACKAGES := /usr/sbin/libvirtd:libvirt-daemon \
+	/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu \
+	virsh:libvirt-clients /usr/include/libvirt/libvirt-qemu.h:libvirt-dev \
+	pkg-config:pkg-config gcc:gcc
 
-.PHONY: run test check lint imports typecheck unit e2e qemu test-tools table generate bench clean
+.PHONY: run test check lint imports typecheck unit e2e qemu test-tools libvirt table generate bench clean
 
-$(STAMP): pyproject.toml
+# The test extra builds libvirt-python, which needs libvirt's headers first.
+$(STAMP): pyproject.toml | libvirt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -21,6 +28,9 @@ qemu:
 
 test-tools:
 	@sh scripts/ensure-packages.sh $(TEST_PACKAGES)
+
+libvirt:
+	@sh scripts/ensure-packages.sh $(LIBVIRT_PACKAGES)
 
 run: $(STAMP) qemu
 	@sh scripts/run-demo.sh $(BIN)/qmpshell
@@ -42,7 +52,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 # Real QEMU processes, real terminals, on both cores.
-e2e: $(STAMP) qemu test-tools
+e2e: $(STAMP) qemu test-tools libvirt
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 tests/e2e
 
 table: $(STAMP)
@@ -52,7 +62,7 @@ table: $(STAMP)
 generate: table
 	$(BIN)/python -m tools.completions_gen
 
-bench: $(STAMP) qemu
+bench: $(STAMP) qemu libvirt
 	$(BIN)/python bench/run_all.py
 
 clean:

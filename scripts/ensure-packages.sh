@@ -1,12 +1,18 @@
 #!/bin/sh
-# Install Debian packages for the commands that are missing.
-# Usage: ensure-packages.sh COMMAND:PACKAGE ...   (e.g. qemu-img:qemu-utils)
+# Install Debian packages for the commands (or files) that are missing.
+# Usage: ensure-packages.sh WHAT:PACKAGE ...   (e.g. qemu-img:qemu-utils)
+# WHAT is a command name, or an absolute path (a glob) the package installs.
 set -e
+present() {
+    case "$1" in
+        /*) for f in $1; do [ -e "$f" ] && return 0; done; return 1 ;;
+        *) command -v "$1" >/dev/null 2>&1 ;;
+    esac
+}
 missing=""
 for pair in "$@"; do
-    cmd=${pair%%:*}
     pkg=${pair#*:}
-    command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+    present "${pair%%:*}" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0
 echo "installing Debian packages:$missing" >&2
@@ -27,5 +33,5 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || { echo "error: ${pair%%:*} still missing" >&2; exit 1; }
+    present "${pair%%:*}" || { echo "error: ${pair%%:*} still missing" >&2; exit 1; }
 done

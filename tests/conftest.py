@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/
 
+from helpers.libvirt_daemon import LibvirtDaemon, libvirt_missing_message  # noqa: E402
 from helpers.qemu_process import (  # noqa: E402
     QemuProcess,
     have_qemu,
@@ -75,6 +76,37 @@ def qemu_scratch(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
     return start_qemu(scratch=True)
 
 
+def require_libvirt() -> None:
+    """Fail under CI, skip elsewhere, when libvirt or libvirt-python is missing."""
+    missing = libvirt_missing_message()
+    if missing is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(missing)
+    pytest.skip(missing)
+
+
+@pytest.fixture
+def libvirt_daemon() -> Iterator[LibvirtDaemon]:
+    """A private session libvirtd of the test's own (helpers/libvirt_daemon.py
+    says how it keeps off the host's libvirt); stopped after the test with
+    every domain it started."""
+    require_qemu()
+    require_libvirt()
+    daemon = LibvirtDaemon()
+    try:
+        yield daemon.start()
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def libvirt_domain(libvirt_daemon: LibvirtDaemon) -> str:
+    """A running transient TCG domain (disk vda, node libvirt-1-format) on
+    ``libvirt_daemon``; its name."""
+    return libvirt_daemon.create_domain("qs-guest")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty home directory for a shell under test."""
@@ -97,5 +129,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that starts a QEMU carries the ``qemu`` marker, whichever
     fixture got it there, so ``-m 'not qemu'`` leaves them out."""
     for item in items:
-        if "start_qemu" in getattr(item, "fixturenames", ()):
+        if {"start_qemu", "libvirt_daemon"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.qemu)
