@@ -22,6 +22,8 @@ from prompt_toolkit.document import Document
 
 from qmpshell.runner.help import DOT_COMMANDS, first_line
 from qmpshell.schema.model import Member, Schema
+from qmpshell.shorthand.literals import LiteralError
+from qmpshell.shorthand.words import scan, split_key, unquote
 from qmpshell.terminaltext import visible
 
 #: Fixed choices for the first argument of some dot-commands.
@@ -77,42 +79,26 @@ class _Words:
     current: str
     open: bool
     """The cursor is inside a quoted string or a JSON value."""
+    comment: bool = False
+    """The text ends in a comment (the words are those before it)."""
+
+
+def read_words(text: str) -> _Words:
+    """The words of a line as the parser reads them (quoted strings and JSON
+    values whole; ``#`` starts a comment only at the start of a word), the
+    last one apart when the text ends inside it."""
+    scanned = scan(text)
+    words = scanned.words
+    touching = bool(scanned.spans) and scanned.spans[-1][1] == len(text)
+    if scanned.comment is not None or not touching:
+        return _Words(words, "", False, scanned.comment is not None)
+    return _Words(words[:-1], words[-1], scanned.open)
 
 
 def split_words(text: str) -> _Words | None:
-    """Words of a line, keeping quoted strings and JSON values whole.
-
-    Returns None when the cursor is inside a comment."""
-    done: list[str] = []
-    word: list[str] = []
-    quote = ""
-    depth = 0
-    escaped = False
-    for ch in text:
-        if quote:
-            word.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\" and quote == '"':
-                escaped = True
-            elif ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]" and depth:
-            depth -= 1
-        elif depth == 0 and ch == "#":
-            return None
-        elif depth == 0 and ch.isspace():
-            if word:
-                done.append("".join(word))
-                word = []
-            continue
-        word.append(ch)
-    return _Words(done, "".join(word), bool(quote) or depth > 0)
+    """The words before the cursor; None when the cursor is inside a comment."""
+    words = read_words(text)
+    return None if words.comment else words
 
 
 def given_arguments(words: Iterable[str]) -> dict[str, Any]:
@@ -120,9 +106,8 @@ def given_arguments(words: Iterable[str]) -> dict[str, Any]:
     a bare word counts as a flag set to True."""
     given: dict[str, Any] = {}
     for word in words:
-        key, eq, value = word.partition("=")
-        if not key:
-            continue
+        pair = split_key(word)
+        key, value = pair if pair is not None else (word, None)
         node = given
         parts = key.split(".")
         for part in parts[:-1]:
@@ -130,14 +115,15 @@ def given_arguments(words: Iterable[str]) -> dict[str, Any]:
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        node[parts[-1]] = _unquote(value) if eq else True
+        node[parts[-1]] = _unquote(value) if value is not None else True
     return given
 
 
 def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+    try:
+        return unquote(value)[0]
+    except LiteralError:
+        return value
 
 
 # -- what goes here --------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import Any
 from qmpshell.prompt.completion import (
     DOT_COMMANDS,
     given_arguments,
+    read_words,
     resolve_path,
-    split_words,
     transaction_actions,
 )
 from qmpshell.schema.model import BUILTINS, Schema, suggest
@@ -113,10 +113,7 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
     if not stripped:
         return [("class:toolbar.idle", "TRANS: one action per line, ')' ends" if transaction
                  else IDLE)]
-    words = split_words(stripped)
-    if words is None:
-        words = split_words(stripped.split("#", 1)[0]) or split_words("")
-    assert words is not None
+    words = read_words(stripped)
     all_words = [*words.done, words.current] if words.current else list(words.done)
     if not all_words:
         return [("class:toolbar.idle", "comment")]

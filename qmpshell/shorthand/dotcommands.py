@@ -14,7 +14,8 @@ from typing import Any
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import suggest
-from qmpshell.shorthand.parser import strip_comment
+from qmpshell.shorthand.literals import LiteralError
+from qmpshell.shorthand.words import scan, strip_comment, unquote
 
 NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".record", ".schema", ".quit")
 
@@ -130,14 +131,15 @@ def parse_seconds(text: str, what: str = ".sleep") -> float:
 
 
 def _split(text: str) -> list[str]:
-    """Words as a shell splits them; ``#`` starts a comment only at the start
-    of a word (as in the shorthand), so ``name=a#b`` keeps its ``#``."""
-    import shlex  # only for a dot-command line: not on every start
-
+    """The words of a dot-command's arguments, read as every line is (see
+    :mod:`qmpshell.shorthand.words`), quotes removed: ``.record "a b.qmp"``."""
+    scanned = scan(text)
+    if scanned.problem is not None:
+        raise ParseError(scanned.problem.message)
     try:
-        return shlex.split(strip_comment(text))
-    except ValueError as exc:
-        raise ParseError(f"unbalanced quotes ({exc})") from None
+        return [unquote(word)[0] for word in scanned.words]
+    except LiteralError as error:
+        raise ParseError(error.message) from None
 
 
 _MISSING = object()

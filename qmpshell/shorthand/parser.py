@@ -45,14 +45,11 @@ from typing import Any
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
-from qmpshell.shorthand.literals import LiteralError, match_end, read_string, scan_group
 from qmpshell.shorthand.values import Literal, Tree, Typer, Word, bare_literal
+from qmpshell.shorthand.words import scan, split_key, unquote
 
 Request = dict[str, Any]
 
-_SPACE = re.compile(r"\s+")
-_BARE = re.compile(r"""[^\s"'\[\]{}]+""")
-_KEY = re.compile(r"""[^\s"'\[\]{}#=]+(?==)""")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*", re.ASCII)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*", re.ASCII)
 _PLAIN_VALUE = re.compile(r"""[^\s"'\[\]{}#=]+""")
@@ -75,75 +72,22 @@ class _Token:
 
 
 # -- words -------------------------------------------------------------------
-def _scan(text: str) -> tuple[list[tuple[int, int]], int]:
-    """Word spans and where a comment starts; quotes and brackets group."""
-    spans: list[tuple[int, int]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i = match_end(_SPACE, text, i)
-            continue
-        start = i
-        if text[i] == "#":
-            return spans, i
-        while i < n and not text[i].isspace():
-            ch = text[i]
-            if ch in "\"'":
-                i = read_string(text, i)[1]
-            elif ch in "[{":
-                i = scan_group(text, i)
-            elif ch in "]}":
-                raise LiteralError(f"unbalanced '{ch}'", i)
-            else:
-                i = match_end(_BARE, text, i)
-        spans.append((start, i))
-    return spans, n
-
-
-def strip_comment(line: str) -> str:
-    """``line`` without its ``#`` comment (a ``#`` inside quotes or JSON is text)."""
-    try:
-        return line[:_scan(line)[1]]
-    except LiteralError:
-        return line
-
-
-def _unquote(raw: str) -> tuple[str, bool]:
-    """A value's text with quotes removed, and whether it was one quoted string."""
-    if "'" not in raw and '"' not in raw:
-        return raw, False
-    parts: list[str] = []
-    i = quoted = segments = 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch in "\"'":
-            text, end = read_string(raw, i)
-            parts.append(text)
-            quoted += 1
-        else:
-            end = scan_group(raw, i) if ch in "[{" else match_end(_BARE, raw, i)
-            parts.append(raw[i:end])
-        segments += 1
-        i = end
-    return "".join(parts), segments == 1 and quoted == 1
-
-
 def _tokens(line: str) -> list[_Token]:
-    try:
-        spans, _ = _scan(line)
-    except LiteralError as err:
-        raise ParseError(err.message, err.offset + 1, line) from None
+    """The words of a line as :func:`~qmpshell.shorthand.words.scan` reads them."""
+    scanned = scan(line)
+    if scanned.problem is not None:
+        raise ParseError(scanned.problem.message, scanned.problem.offset + 1, line)
     tokens = []
-    for start, end in spans:
+    for start, end in scanned.spans:
         raw = line[start:end]
-        key = _KEY.match(raw)
-        if key is None:
+        pair = split_key(raw)
+        if pair is None:
             tokens.append(_Token(raw, start + 1))
             continue
-        value_raw = raw[key.end() + 1:]
-        text, quoted = _unquote(value_raw)
-        word = Word(text, value_raw, start + key.end() + 2, quoted)
-        tokens.append(_Token(raw, start + 1, key.group(), word))
+        key, value_raw = pair
+        text, quoted = unquote(value_raw)
+        word = Word(text, value_raw, start + len(key) + 2, quoted)
+        tokens.append(_Token(raw, start + 1, key, word))
     return tokens
 
 

@@ -180,7 +180,7 @@ def test_wait_spec_matches_name_and_data() -> None:
     ("STOP timeout=-1", "expected a number of seconds"),
     ("STOP junk", "expected key=value"),
     ("STOP a=1 a=2", "duplicate key"),
-    ("STOP 'open", "unbalanced quotes"),
+    ("STOP 'open", "no closing quote"),
 ])
 def test_wait_spec_errors(text: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):

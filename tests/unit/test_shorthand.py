@@ -10,7 +10,8 @@ from helpers.schemas import make_schema
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Schema
-from qmpshell.shorthand.parser import ShorthandParser, format_request, parse_line, strip_comment
+from qmpshell.shorthand.parser import ShorthandParser, format_request, parse_line
+from qmpshell.shorthand.words import strip_comment
 
 SCHEMA = make_schema()
 
