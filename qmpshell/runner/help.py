@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qmpshell.errors import ParseError
+from qmpshell.errors import ParseError, SchemaError
 from qmpshell.schema.model import Command, Example, Member, Schema, suggest
 
 DOT_COMMANDS: dict[str, str] = {
@@ -37,8 +37,22 @@ GROUPS: tuple[tuple[str, str], ...] = (
 
 WIDTH = 78
 
+if TYPE_CHECKING:  # the table is read only when help is shown
+    from qmpshell.schema.docs import DocsTable, EntryDoc
 
-def command_list(schema: Schema) -> str:
+
+def bundled_docs() -> DocsTable | None:
+    """The bundled documentation table, read now (help is being shown);
+    None if it cannot be read: help then shows what the schema knows."""
+    from qmpshell.schema.docs import load_docs
+
+    try:
+        return load_docs()
+    except SchemaError:
+        return None
+
+
+def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
     """Every command with its one-line title, grouped; deprecated ones marked."""
     by_group: dict[str, list[Command]] = {}
     for name in schema.command_names():
@@ -54,7 +68,9 @@ def command_list(schema: Schema) -> str:
             continue
         out.append(f"{title}:")
         for cmd in cmds:
-            note = cmd.title or first_line(cmd.doc)
+            entry = docs.command(cmd.name) if docs is not None else None
+            note = (_title(entry.description()) or first_line(entry.description()) if entry
+                    else cmd.title or first_line(cmd.doc))
             if cmd.deprecated:
                 note = f"(deprecated) {note}".rstrip()
             out.append(_fit(f"  {_pad(cmd.name, width)}{note}".rstrip()))
@@ -67,37 +83,91 @@ def command_list(schema: Schema) -> str:
     return "\n".join(out)
 
 
-def command_help(schema: Schema, name: str) -> str:
-    """Title, documentation, arguments (type, required or not) and the spec's
-    examples as shorthand, for one command.
+def command_help(schema: Schema, name: str, docs: DocsTable | None = None) -> str:
+    """Title, documentation, arguments (type, required or not) and the
+    examples as shorthand, for one command (or event).
 
+    The types are the schema's (the server's, when connected); the words are
+    the documentation table's when it knows the command, else the schema's.
     Raises :class:`ParseError` for a name that is no command."""
     if name in DOT_COMMANDS:
         return f"{name}: {DOT_COMMANDS[name]}"
     cmd = schema.command(name)
+    if cmd is None and name in schema.events:
+        return event_help(schema, name, docs)
     if cmd is None:
         close = suggest(name, [*schema.commands, *DOT_COMMANDS])
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ParseError(f"unknown command: {name}{hint}")
-    out = [cmd.name + (f" - {cmd.title}" if cmd.title else "")]
+    entry = docs.command(name) if docs is not None else None
+    title = (_title(entry.description()) if entry else "") or cmd.title
+    out = [cmd.name + (f" - {title}" if title else "")]
     notes = []
     if cmd.deprecated:
         notes.append("deprecated")
-    if cmd.group == "live":
+    if cmd.group == "live" and entry is None:
         notes.append("offered by the connected server; not in the bundled table")
     if cmd.targets:
         notes.append("only on " + ", ".join(cmd.targets))
     if notes:
         out.append("(" + "; ".join(notes) + ")")
-    doc = doc_body(cmd.doc, cmd.title)
+    doc = _entry_text(entry, title) if entry else doc_body(cmd.doc, cmd.title)
     if doc:
         out += ["", textwrap.indent(doc, "  ")]
-    out += ["", *arguments_text(schema, cmd)]
-    examples = [e for e in cmd.examples if e.direction == "->"]
+    out += ["", *arguments_text(schema, cmd, entry)]
+    shown = entry.examples if entry and entry.examples else cmd.examples
+    examples = [e for e in shown if e.direction == "->"]
     if examples:
         out += ["", "Example:" if len(examples) == 1 else "Examples:"]
         out += [f"  {example_line(e, schema)}" for e in examples]
+    if entry is not None:
+        out += ["", provenance(entry)]
     return "\n".join(out)
+
+
+def event_help(schema: Schema, name: str, docs: DocsTable | None = None) -> str:
+    """An event's description and the members of its data."""
+    event = schema.events[name]
+    entry = docs.event(name) if docs is not None else None
+    out = [f"{name} (event)"]
+    if entry is not None and entry.description():
+        out += ["", textwrap.indent(_entry_text(entry, ""), "  ")]
+    members = schema.members_for(event.args_type) if event.args_type else []
+    if members:
+        out += ["", "Data:", *_member_rows(schema, members, entry)]
+    if entry is not None:
+        out += ["", provenance(entry)]
+    return "\n".join(out)
+
+
+def provenance(entry: EntryDoc) -> str:
+    """Since when QEMU has it, and which release the words come from."""
+    since = f"Since QEMU {entry.since}. " if entry.since else ""
+    return f"{since}Documentation from QEMU {entry.release}."
+
+
+def _title(description: str) -> str:
+    """The first sentence of a description, for the heading and the list."""
+    paragraph = " ".join(description.strip().split("\n\n")[0].split())
+    found = re.match(r"(.+?\.)(\s|$)", paragraph)
+    title = found.group(1) if found else paragraph
+    return title if len(title) <= 70 else ""
+
+
+def _entry_text(entry: EntryDoc, title: str) -> str:
+    """The description without the heading's sentence, then returns and notes."""
+    text = entry.description()
+    if title and " ".join(text.split()).startswith(title):
+        first, _, rest = text.partition("\n\n")
+        text = rest if " ".join(first.split()) == title else text
+    parts = [text.strip()]
+    if entry.doc and entry.returns:
+        returns = entry.returns
+        parts.append(f"Returns: {returns}" if "\n" not in returns
+                     else "Returns:\n" + textwrap.indent(returns, "  "))
+    if entry.notes:
+        parts.append(f"Note: {entry.notes}")
+    return "\n\n".join(p for p in parts if p)
 
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][\w ]*):\s*$")
@@ -129,29 +199,41 @@ def _fit(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 3] + "..."
 
 
-def arguments_text(schema: Schema, cmd: Command) -> list[str]:
-    """The argument table: name, type, required/optional, one-line doc."""
+def arguments_text(schema: Schema, cmd: Command, entry: EntryDoc | None = None) -> list[str]:
+    """The argument table: name, type, required/optional, and its text: one
+    line from the schema, or the documentation table's whole text below."""
     info = schema.arguments(cmd)
     members = schema.members_for(cmd.args_type)
     if not members:
         if info.open:
             return ["Arguments: any key=value options"]
         return ["Arguments: none"]
-    out = ["Arguments:"]
-    rows = [(m.name, schema.describe(m.type), _need(m), first_line(m.doc))
-            for m in sorted(members, key=lambda m: m.optional)]
-    name_w = min(max(len(r[0]) for r in rows) + 2, 28)
-    kind_w = min(max(len(r[1]) for r in rows) + 2, 40)
-    need_w = max(len(r[2]) for r in rows) + 2
-    for name, kind, need, doc in rows:
-        line = f"  {_pad(name, name_w)}{_pad(kind, kind_w)}{_pad(need, need_w)}{doc}"
-        out.append(line.rstrip())
+    out = ["Arguments:", *_member_rows(schema, members, entry)]
     if info.tag and info.variants:
         cases = ", ".join(v for v, _ in info.variants)
         out.append(textwrap.fill(f"more arguments depend on {info.tag}: {cases}", WIDTH,
                                  initial_indent="  ", subsequent_indent="    "))
     if info.open:
         out.append("  (other key=value options are passed through)")
+    return out
+
+
+def _member_rows(schema: Schema, members: list[Member], entry: EntryDoc | None) -> list[str]:
+    """One row per member (required first); a documented member's text
+    follows its row, wrapped and indented."""
+    ordered = sorted(members, key=lambda m: m.optional)
+    rows = [(m.name, schema.describe(m.type), _need(m)) for m in ordered]
+    name_w = min(max(len(r[0]) for r in rows) + 2, 28)
+    kind_w = min(max(len(r[1]) for r in rows) + 2, 40)
+    need_w = max(len(r[2]) for r in rows) + 2
+    out = []
+    for member, (name, kind, need) in zip(ordered, rows, strict=True):
+        text = entry.arg(member.name) if entry is not None else ""
+        doc = "" if text else first_line(member.doc)
+        out.append(f"  {_pad(name, name_w)}{_pad(kind, kind_w)}{_pad(need, need_w)}{doc}".rstrip())
+        if text:
+            out.append(textwrap.fill(" ".join(text.split()), WIDTH, initial_indent="      ",
+                                     subsequent_indent="      "))
     return out
 
 

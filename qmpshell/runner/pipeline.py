@@ -459,12 +459,12 @@ def help_text(schema: Schema | None, name: str) -> str:
     from qmpshell.runner import help as helpmod
 
     if name:
-        if schema.command(name) is None:
+        if schema.command(name) is None and name not in schema.events:
             hints = schema.suggest_command(name)
             hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
             raise ParseError(f"unknown command {name!r}{hint}")
-        return helpmod.command_help(schema, name)
-    return helpmod.command_list(schema)
+        return helpmod.command_help(schema, name, helpmod.bundled_docs())
+    return helpmod.command_list(schema, helpmod.bundled_docs())
 
 
 def describe_schema(schema: Schema | None) -> str:
