@@ -26,6 +26,7 @@ from pathlib import Path
 from qmpshell import __version__
 from qmpshell.cli.config import CONFIG_KEYS
 from qmpshell.cli.options import EPILOG, build_parser
+from qmpshell.shorthand.dotcommands import DOT_COMMANDS, DotSpec
 
 #: Where QMP sockets usually are: libvirt's monitors, /run, /tmp.
 SOCKET_GLOBS: tuple[str, ...] = (
@@ -407,13 +408,7 @@ def man_page(parser: argparse.ArgumentParser) -> str:
         "and prints the reply and every asynchronous event.",
         "Session files hold the same lines, one per line; \\fB#\\fR starts a comment,",
         "a raw JSON request is accepted, \\fBtransaction(\\fR ... \\fB)\\fR groups actions,",
-        "and dot\\-commands belong to the shell:",
-        "\\fB.help\\fR [\\fICMD\\fR], \\fB.wait\\fR \\fIEVENT\\fR [timeout=\\fIS\\fR], "
-        "\\fB.sleep\\fR \\fIS\\fR, \\fB.echo\\fR \\fITEXT\\fR, \\fB.hmp\\fR \\fILINE\\fR, "
-        "\\fB.record\\fR \\fIFILE\\fR|off, \\fB.schema\\fR [save \\fIFILE\\fR], "
-        "\\fB.quit\\fR.",
-        "A \\fB.wait\\fR without timeout= waits for \\fB\\-\\-timeout\\fR seconds when given,",
-        "else 60 seconds in a script and until Ctrl\\-C at the prompt.",
+        "and dot\\-commands belong to the shell (see \\fBSHELL COMMANDS\\fR).",
         ".SH OPTIONS",
         ".TP",
         f"\\fI{metavar}\\fR",
@@ -427,6 +422,11 @@ def man_page(parser: argparse.ArgumentParser) -> str:
             value = f" \\fI{o.metavar}\\fR"
         names = ", ".join(f"\\fB{_roff(s)}\\fR{value}" for s in o.strings)
         out += [".TP", names, _roff(o.help)]
+    out += [".SH SHELL COMMANDS",
+            "Never sent to QEMU; the same at the prompt and in session files, "
+            "unless marked."]
+    for spec in DOT_COMMANDS:
+        out += [".TP", _usage_roff(spec), _roff(_dot_help(spec))]
     out += [".SH EXAMPLES"]
     for line in _epilog_section("examples"):
         command, _, text = line.strip().partition("  ")
@@ -463,6 +463,20 @@ def man_page(parser: argparse.ArgumentParser) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _usage_roff(spec: DotSpec) -> str:
+    """``.wait EVENT [timeout=S]``: the name in bold, placeholders in italics."""
+    def word(w: str) -> str:
+        return re.sub(r"[A-Z][A-Z]+|\bS\b", lambda m: f"\\fI{m.group()}\\fR", _roff(w))
+    name, *args = spec.usage.split(" ")
+    return " ".join([f"\\fB{_roff(name)}\\fR", *map(word, args)])
+
+
+def _dot_help(spec: DotSpec) -> str:
+    """The one-line help as a sentence, and where the command runs."""
+    text = spec.help[:1].upper() + spec.help[1:] + "."
+    return text if spec.in_scripts else f"{text} At the prompt only."
 
 
 # -- writing ----------------------------------------------------------------

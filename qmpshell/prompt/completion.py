@@ -20,17 +20,12 @@ from typing import Any, Protocol
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from qmpshell.runner.help import DOT_COMMANDS, first_line
+from qmpshell.runner.help import first_line
 from qmpshell.schema.model import Member, Schema
+from qmpshell.shorthand.dotcommands import DOT_COMMANDS, dot_command
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, split_key, unquote
 from qmpshell.terminaltext import visible
-
-#: Fixed choices for the first argument of some dot-commands.
-_DOT_CHOICES: dict[str, tuple[str, ...]] = {
-    ".pager": ("on", "off"),
-    ".schema": ("save",),
-}
 
 Kind = str
 """One of 'command', 'dot-command', 'argument', 'member', 'value', 'event',
@@ -188,18 +183,17 @@ def _first_word(word: str, transaction: bool) -> Suggestion:
 
 
 def _dot_argument(dot: str, words: _Words) -> Suggestion:
-    position = len(words.done)
-    if dot == ".help" and position == 1:
-        return Suggestion("command", prefix=words.current)
-    if dot == ".wait" and position == 1:
-        return Suggestion("event", prefix=words.current)
-    if dot in _DOT_CHOICES and position == 1:
-        return Suggestion("choice", prefix=words.current, command=dot,
-                          choices=_DOT_CHOICES[dot])
-    if (dot == ".record" and position == 1) or (
-            dot == ".schema" and position == 2 and words.done[1] == "save"):
+    """What completes a dot-command's argument: the registry says, by position."""
+    spec = dot_command(dot)
+    position = len(words.done) - 1
+    if spec is None or position >= len(spec.completes):
+        return NONE
+    slot = spec.completes[position]
+    if isinstance(slot, tuple):
+        return Suggestion("choice", prefix=words.current, command=dot, choices=slot)
+    if slot == "file":
         return Suggestion("value", prefix=words.current, command=dot, hint="file")
-    return NONE
+    return Suggestion(slot, prefix=words.current)
 
 
 def _argument_part(command: str, args_type: str, done: list[str], current: str,
@@ -301,7 +295,7 @@ def static_candidates(s: Suggestion, schema: Schema) -> list[Candidate]:
         return _matching(s.prefix, [Candidate(a, a, "transaction action")
                                     for a in sorted(transaction_actions(schema))])
     if s.kind == "dot-command":
-        return _matching(s.prefix, [Candidate(n, n, d) for n, d in DOT_COMMANDS.items()])
+        return _matching(s.prefix, [Candidate(d.name, d.name, d.summary) for d in DOT_COMMANDS])
     if s.kind == "event":
         return _matching(s.prefix, [Candidate(e, e, "event") for e in sorted(schema.events)])
     if s.kind == "choice":

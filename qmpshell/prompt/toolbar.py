@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from qmpshell.prompt.completion import (
-    DOT_COMMANDS,
     given_arguments,
     read_words,
     resolve_path,
     transaction_actions,
 )
 from qmpshell.schema.model import BUILTINS, Schema, suggest
+from qmpshell.shorthand.dotcommands import dot_command, dot_names
 
 Fragments = list[tuple[str, str]]
 
@@ -119,11 +119,11 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
         return [("class:toolbar.idle", "comment")]
     first = all_words[0]
     if first.startswith("."):
-        doc = DOT_COMMANDS.get(first)
-        if doc is None:
+        spec = dot_command(first)
+        if spec is None:
             return [("class:toolbar.error", f"unknown shell command {first}"
-                     + _did_you_mean(first, DOT_COMMANDS))]
-        return [("class:toolbar.command", first), ("", "  " + doc)]
+                     + _did_you_mean(first, dot_names()))]
+        return [("class:toolbar.command", first), ("", "  " + spec.summary)]
     if first.startswith(("{", "[", ")")) or first.startswith("transaction("):
         return _with_check([], text, check)
     args_type = _args_type(schema, first, transaction)

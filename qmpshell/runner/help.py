@@ -13,21 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import ParseError, SchemaError
 from qmpshell.schema.model import Command, Example, Member, Schema, suggest
-
-DOT_COMMANDS: dict[str, str] = {
-    ".help": "list commands, or show one: .help CMD",
-    ".wait": "wait for an event: .wait EVENT [timeout=S] [key=value...]; without "
-             "timeout=, --timeout or else 60 s in scripts, until Ctrl-C at the prompt",
-    ".sleep": "pause: .sleep SECONDS",
-    ".echo": "print a line of text",
-    ".hmp": "run one HMP command: .hmp LINE",
-    ".quit": "leave the shell",
-    ".connect": "reconnect, or connect elsewhere: .connect [ADDRESS]",
-    ".pager": "long replies through a pager: .pager on|off",
-    ".record": "append executed lines to a file: .record FILE|off",
-    ".schema": "where the schema came from; save the server's: .schema [save FILE]",
-}
-"""Shell commands (never sent to QEMU), with what they do."""
+from qmpshell.shorthand.dotcommands import DOT_COMMANDS, dot_command, dot_names
 
 GROUPS: tuple[tuple[str, str], ...] = (
     ("regular", "Commands"),
@@ -76,8 +62,9 @@ def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
             out.append(_fit(f"  {_pad(cmd.name, width)}{note}".rstrip()))
         out.append("")
     out.append("Shell commands:")
-    for name, doc in DOT_COMMANDS.items():
-        out.append(_fit(f"  {name:<11}{doc}"))  # '.help .NAME' shows it whole
+    for spec in DOT_COMMANDS:
+        where = "" if spec.in_scripts else " (at the prompt)"
+        out.append(_fit(f"  {spec.name:<11}{spec.summary}{where}"))  # '.help .NAME': whole
     out.append("")
     out.append("'.help CMD' or 'CMD ?' shows a command's arguments and an example.")
     return "\n".join(out)
@@ -90,13 +77,15 @@ def command_help(schema: Schema, name: str, docs: DocsTable | None = None) -> st
     The types are the schema's (the server's, when connected); the words are
     the documentation table's when it knows the command, else the schema's.
     Raises :class:`ParseError` for a name that is no command."""
-    if name in DOT_COMMANDS:
-        return f"{name}: {DOT_COMMANDS[name]}"
+    spec = dot_command(name)
+    if spec is not None:
+        where = "" if spec.in_scripts else "\n(at the prompt only, not in scripts)"
+        return f"{name}: {spec.summary}{where}"
     cmd = schema.command(name)
     if cmd is None and name in schema.events:
         return event_help(schema, name, docs)
     if cmd is None:
-        close = suggest(name, [*schema.commands, *DOT_COMMANDS])
+        close = suggest(name, [*schema.commands, *dot_names()])
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ParseError(f"unknown command: {name}{hint}")
     entry = docs.command(name) if docs is not None else None

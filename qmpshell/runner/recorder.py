@@ -4,8 +4,8 @@ file that replays with ``qmpshell ADDRESS -f FILE``.
 Each executed request is written as the shorthand a person would type
 (raw JSON lines too, when the shorthand can say them; otherwise as one line
 of JSON), with secrets masked.  Dot-commands that matter for a replay
-(``.wait``, ``.sleep``, ``.echo``, ``.hmp``) are written as typed; the
-others (``.help``, ``.record``, ``.quit``...) are not.  Every line is
+(``replayed`` in the registry: ``.wait``, ``.sleep``, ``.echo``, ``.hmp``)
+are written as typed; the others (``.help``, ``.record``, ``.quit``...) are not.  Every line is
 flushed at once, so a crash loses nothing.
 
 Typical use by the runner::
@@ -27,12 +27,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from qmpshell.errors import QmpShellError
 from qmpshell.schema.model import Schema
 from qmpshell.secrets import mask_line, mask_request
+from qmpshell.shorthand.dotcommands import dot_command
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-#: Dot-commands written to the recording: they change what a replay does.
-REPLAYED_DOT_COMMANDS = frozenset({".wait", ".sleep", ".echo", ".hmp"})
 
 Formatter = Callable[[dict[str, Any], "Schema | None"], "str | None"]
 """request, schema -> shorthand line(s), or None when the shorthand cannot say it."""
@@ -133,7 +131,8 @@ class Recorder:
         """Write a dot-command as typed (secrets masked) when it matters for
         a replay; True when it was written."""
         text = line.strip()
-        if text.split(" ", 1)[0] not in REPLAYED_DOT_COMMANDS:
+        spec = dot_command(text.split(None, 1)[0]) if text else None
+        if spec is None or not spec.replayed:
             return False
         self._write(mask_line(text) + "\n")
         return True

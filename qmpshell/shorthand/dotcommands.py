@@ -1,7 +1,12 @@
-"""Parsing the shell's own dot-commands (``.wait``, ``.sleep`` ...).
+"""The shell's own dot-commands (``.wait``, ``.sleep`` ...): the one registry.
 
-Dot-commands belong to the shell, never to QEMU; this module only turns
-their text into values, the runner carries them out.
+Dot-commands belong to the shell, never to QEMU.  :data:`DOT_COMMANDS` says,
+for each, its usage and one-line help, where it may run (at the prompt, in
+scripts), whether a recording replays it, how its arguments are parsed and
+what completes them.  Help, completion, the toolbar, the recorder, the
+runner, the prompt and the man page all read it; the handlers that carry the
+commands out are bound by the runner (and by the prompt, for the ones only
+a person at the terminal can use).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,20 +23,61 @@ from qmpshell.schema.model import suggest
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, strip_comment, unquote
 
-NAMES = (".help", ".wait", ".sleep", ".echo", ".hmp", ".record", ".schema", ".quit")
-
 SCRIPT_WAIT_TIMEOUT = 60.0
 """Seconds a ``.wait`` without ``timeout=`` waits in a scripted run when
 ``--timeout`` is not given either: a script must not hang for ever on an
 event that never comes.  At the prompt it waits until Ctrl-C."""
 
 
+Slot = str | tuple[str, ...]
+"""What completes one argument: 'command', 'event', 'file', or fixed words."""
+
+
+@dataclass(frozen=True)
+class DotSpec:
+    """One dot-command, as every part of the shell knows it."""
+
+    name: str
+    """With its dot: ``.wait``."""
+    usage: str
+    """``.wait EVENT [timeout=S] [key=value...]``."""
+    help: str
+    """What it does, in one line (a note after '; ' when there is more to say)."""
+    parse: Callable[[str], Any]
+    """Its arguments (the text after the name, comment dropped) to a value;
+    ParseError when they are wrong."""
+    at_prompt: bool = True
+    in_scripts: bool = True
+    replayed: bool = False
+    """Written to recordings: it changes what a replay does."""
+    completes: tuple[Slot, ...] = ()
+    """What completes each argument, in order."""
+
+    @property
+    def summary(self) -> str:
+        """The help line with the usage: ``wait for an event: .wait EVENT ...``."""
+        what, _, note = self.help.partition("; ")
+        line = f"{what}: {self.usage}" if " " in self.usage else what
+        return f"{line}; {note}" if note else line
+
+
 @dataclass(frozen=True)
 class DotCommand:
-    """A parsed dot-command: its name (without the dot) and what follows."""
+    """A dot-command line: its name (without the dot) and what follows."""
 
     name: str
     rest: str = ""
+
+    @property
+    def spec(self) -> DotSpec:
+        found = dot_command("." + self.name)
+        if found is None:
+            raise ParseError(unknown_dot_command("." + self.name))
+        return found
+
+    def arguments(self) -> Any:
+        """The arguments, parsed by the registry's parser for this command."""
+        return self.spec.parse(self.rest)
 
 
 @dataclass(frozen=True)
@@ -50,16 +97,61 @@ class WaitSpec:
         return all(_as_typed(_lookup(data, key)) == value for key, value in self.match.items())
 
 
+def dot_command(name: str) -> DotSpec | None:
+    """The registry's entry for ``name`` (with its dot), None when unknown."""
+    return next((spec for spec in DOT_COMMANDS if spec.name == name), None)
+
+
+def dot_names() -> list[str]:
+    return [spec.name for spec in DOT_COMMANDS]
+
+
+def unknown_dot_command(name: str) -> str:
+    """The message for a name that is no dot-command, with the closest one."""
+    names = dot_names()
+    close = suggest(name, names, 1)
+    hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(names)})"
+    return f"unknown dot-command {name}{hint}"
+
+
 def parse_dot(line: str) -> DotCommand:
     """Split ``.name rest`` (a ``#`` comment dropped, as on any line); unknown
     names are a ParseError with suggestions."""
     text = line.strip()
-    name, _, rest = text.partition(" ")
-    if name not in NAMES:
-        close = suggest(name, NAMES, 1)
-        hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(NAMES)})"
-        raise ParseError(f"unknown dot-command {name}{hint}", 1, line)
-    return DotCommand(name[1:], strip_comment(rest).strip())
+    name, *rest = text.split(None, 1)
+    if dot_command(name) is None:
+        raise ParseError(unknown_dot_command(name), 1, line)
+    return DotCommand(name[1:], strip_comment(rest[0] if rest else "").strip())
+
+
+def parse_text(rest: str) -> str:
+    """Arguments taken as they are typed (``.echo``, ``.help``)."""
+    return rest
+
+
+def parse_hmp(rest: str) -> str:
+    """The monitor command line of ``.hmp``."""
+    if not rest:
+        raise ParseError(".hmp needs a monitor command, e.g. .hmp info status")
+    return rest
+
+
+def parse_pager(rest: str) -> bool | None:
+    """``.pager on|off``: True or False; None (nothing given) shows the state."""
+    words = _split(rest)
+    if not words:
+        return None
+    if len(words) > 1 or words[0] not in ("on", "off"):
+        raise ParseError(".pager takes on or off: .pager on|off")
+    return words[0] == "on"
+
+
+def parse_connect(rest: str) -> str | None:
+    """``.connect [ADDRESS]``: the address, None for the same one again."""
+    words = _split(rest)
+    if len(words) > 1:
+        raise ParseError(".connect takes one ADDRESS: .connect [ADDRESS]")
+    return os.path.expanduser(words[0]) if words else None
 
 
 def parse_wait(rest: str) -> WaitSpec:
@@ -160,3 +252,25 @@ def _as_typed(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+DOT_COMMANDS: tuple[DotSpec, ...] = (
+    DotSpec(".help", ".help [CMD]", "list commands, or show one", parse_text,
+            completes=("command",)),
+    DotSpec(".wait", ".wait EVENT [timeout=S] [key=value...]",
+            "wait for an event; without timeout=, --timeout or else 60 s in scripts, "
+            "until Ctrl-C at the prompt", parse_wait, replayed=True, completes=("event",)),
+    DotSpec(".sleep", ".sleep SECONDS", "pause", parse_seconds, replayed=True),
+    DotSpec(".echo", ".echo TEXT", "print a line of text", parse_text, replayed=True),
+    DotSpec(".hmp", ".hmp LINE", "run one HMP command", parse_hmp, replayed=True),
+    DotSpec(".quit", ".quit", "leave the shell", parse_text),
+    DotSpec(".connect", ".connect [ADDRESS]", "reconnect, or connect elsewhere",
+            parse_connect, in_scripts=False, completes=("file",)),
+    DotSpec(".pager", ".pager [on|off]", "long replies through a pager", parse_pager,
+            in_scripts=False, completes=(("on", "off"),)),
+    DotSpec(".record", ".record [FILE|off]", "append executed lines to a file",
+            parse_record, completes=("file",)),
+    DotSpec(".schema", ".schema [save FILE]", "where the schema came from, or save the server's",
+            parse_schema, completes=(("save",), "file")),
+)
+"""Every dot-command, in the order help lists them."""

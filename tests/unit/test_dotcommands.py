@@ -16,3 +16,65 @@ def test_a_comment_after_a_dot_command_is_dropped() -> None:
 def test_an_unknown_dot_command_suggests_the_closest() -> None:
     with pytest.raises(ParseError, match=r"unknown dot-command \.wiat \(did you mean \.wait\?\)"):
         parse_dot(".wiat RESUME")
+
+
+# -- the one registry: every part of the shell reads it -------------------------
+
+def test_help_completion_toolbar_and_man_page_list_every_dot_command() -> None:
+    from qmpshell.cli.options import build_parser
+    from qmpshell.prompt.completion import static_candidates, suggest
+    from qmpshell.prompt.toolbar import toolbar_fragments
+    from qmpshell.runner.help import command_help, command_list
+    from qmpshell.schema.model import Schema
+    from qmpshell.shorthand.dotcommands import DOT_COMMANDS
+    from tools.completions_gen import man_page
+
+    schema = Schema()
+    listing = command_list(schema)
+    offered = [c.text for c in static_candidates(suggest(".", schema), schema)]
+    page = man_page(build_parser())
+    assert offered == [d.name for d in DOT_COMMANDS]
+    for spec in DOT_COMMANDS:
+        assert f"  {spec.name} " in listing
+        assert command_help(schema, spec.name).startswith(f"{spec.name}: {spec.help[:10]}")
+        toolbar = "".join(t for _, t in toolbar_fragments(spec.name, schema))
+        assert toolbar.startswith(spec.name) and spec.help[:10] in toolbar
+        assert f"\\fB\\&{spec.name}\\fR" in page
+
+
+def test_arguments_complete_as_the_registry_says() -> None:
+    from qmpshell.prompt.completion import suggest
+    from qmpshell.schema.model import Schema
+
+    schema = Schema()
+    assert suggest(".connect /tm", schema).hint == "file"
+    assert suggest(".record ~/s", schema).hint == "file"
+    assert suggest(".schema save /x", schema).hint == "file"
+    assert suggest(".schema s", schema).choices == ("save",)
+    assert suggest(".pager o", schema).choices == ("on", "off")
+    assert suggest(".wait S", schema).kind == "event"
+    assert suggest(".help blo", schema).kind == "command"
+    assert suggest(".quit x", schema).kind == "none"
+    assert suggest(".echo x", schema).kind == "none"
+
+
+def test_arguments_are_parsed_by_the_registry() -> None:
+    assert parse_dot(".pager on").arguments() is True
+    assert parse_dot(".pager").arguments() is None
+    assert parse_dot('.connect "/tmp/q m.sock"').arguments() == "/tmp/q m.sock"
+    assert parse_dot(".record '/tmp/a b.qmp'").arguments().path == "/tmp/a b.qmp"
+    assert parse_dot(".sleep 0.5").arguments() == 0.5
+    for line, message in [(".pager maybe", r"\.pager on\|off"), (".hmp", "needs a monitor"),
+                          (".connect a b", "one ADDRESS"), (".sleep soon", "seconds")]:
+        with pytest.raises(ParseError, match=message):
+            parse_dot(line).arguments()
+
+
+def test_prompt_only_commands_are_known_and_suggested() -> None:
+    from qmpshell.shorthand.dotcommands import dot_command
+
+    assert dot_command(".connect") is not None and not dot_command(".connect").in_scripts
+    with pytest.raises(ParseError, match=r"did you mean \.connect\?"):
+        parse_dot(".conect /tmp/x")
+    with pytest.raises(ParseError, match=r"did you mean \.pager\?"):
+        parse_dot(".pagr on")

@@ -12,7 +12,6 @@ import pytest
 
 from qmpshell.errors import QmpShellError
 from qmpshell.runner.recorder import (
-    REPLAYED_DOT_COMMANDS,
     Recorder,
     RecordError,
     format_qemu_version,
@@ -21,6 +20,7 @@ from qmpshell.runner.recorder import (
 )
 from qmpshell.schema.model import Schema
 from qmpshell.secrets import MASK
+from qmpshell.shorthand.dotcommands import DOT_COMMANDS
 
 STARTED = datetime(2026, 11, 25, 19, 30, 5, tzinfo=timezone(timedelta(hours=1)))
 
@@ -129,7 +129,7 @@ def test_dot_commands(tmp_path: Path) -> None:
         assert rec.record("stop", {"execute": "stop"})
     assert lines(path)[2:] == [".wait RESUME timeout=5", ".sleep 0.5", ".echo hello world",
                                ".hmp info block", "stop"]
-    assert {".wait", ".sleep", ".echo", ".hmp"} == REPLAYED_DOT_COMMANDS
+    assert {".wait", ".sleep", ".echo", ".hmp"} == {d.name for d in DOT_COMMANDS if d.replayed}
 
 
 def test_appending_keeps_the_earlier_recording(tmp_path: Path) -> None:
