@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/
 
 from helpers.libvirt_daemon import LibvirtDaemon, libvirt_missing_message  # noqa: E402
+from helpers.qemu_ga import QemuGA, have_qemu_ga, qemu_ga_missing_message  # noqa: E402
 from helpers.qemu_process import (  # noqa: E402
     QemuProcess,
     have_qemu,
@@ -62,6 +63,23 @@ def start_qemu(tmp_path: Path) -> Iterator[Callable[..., QemuProcess]]:
     finally:
         for proc in started:
             proc.stop()
+
+
+@pytest.fixture
+def qemu_ga(tmp_path: Path) -> Iterator[QemuGA]:
+    """A real qemu-ga, standalone on a private socket, every command that could
+    touch this machine blocked; stopped after the test, pass or fail.  Fails
+    under CI (CI set), skips elsewhere, when qemu-ga is not installed."""
+    if not have_qemu_ga():
+        if os.environ.get("CI"):
+            pytest.fail(qemu_ga_missing_message())
+        pytest.skip(qemu_ga_missing_message())
+    agent = QemuGA(tmp_path / "qga")
+    agent.workdir.mkdir()
+    try:
+        yield agent.start()
+    finally:
+        agent.stop()
 
 
 @pytest.fixture

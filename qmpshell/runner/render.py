@@ -21,6 +21,9 @@ from qmpshell.terminaltext import visible
 
 HMP_COMMAND = "human-monitor-command"
 
+BASE64_FIELDS = ("out-data", "err-data", "buf-b64")
+"""Guest-agent reply members holding base64 (guest-exec-status, guest-file-read)."""
+
 
 def compact(message: Any) -> str:
     """One line of JSON, as json.dumps writes it."""
@@ -55,6 +58,30 @@ def hmp_text(reply: dict[str, Any]) -> str | None:
     return None
 
 
+def decode_base64_fields(value: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """A guest-agent return value with its base64 members (:data:`BASE64_FIELDS`)
+    replaced by a note, and their decoded text (control characters shown, not
+    obeyed: the text is the guest's).  Data that is not UTF-8 text stays base64."""
+    if not isinstance(value, dict):
+        return value, []
+    import base64
+    import binascii
+
+    shown = dict(value)
+    texts: list[tuple[str, str]] = []
+    for key in BASE64_FIELDS:
+        data = value.get(key)
+        if not isinstance(data, str):
+            continue
+        try:
+            text = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        shown[key] = f"<{len(text.encode())} bytes, decoded below>"
+        texts.append((key, visible(text.replace("\r\n", "\n"))))
+    return shown, texts
+
+
 @dataclass(frozen=True)
 class Renderer:
     """Renders messages for one output: pretty or compact, coloured or plain."""
@@ -68,6 +95,11 @@ class Renderer:
         error = reply.get("error")
         if self.pretty and isinstance(error, dict):
             return self.error(str(error.get("class", "")), str(error.get("desc", "")))
+        if self.pretty and isinstance(reply.get("return"), dict):
+            shown, texts = decode_base64_fields(reply["return"])
+            if texts:
+                blocks = [f"{key}:\n{text.rstrip(chr(10))}" for key, text in texts]
+                return "\n".join([self._json({**reply, "return": shown}), *blocks])
         return self._json(reply)
 
     def hmp_reply(self, reply: dict[str, Any]) -> str:

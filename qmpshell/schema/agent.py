@@ -46,12 +46,12 @@ def load_agent_table(path: Path | None = None) -> AgentTable:
     return AgentTable(schema=schema, docs=docs_from_json(data.get("docs")))
 
 
-def narrow(schema: Schema, guest_info: Mapping[str, Any]) -> tuple[Schema, dict[str, str]]:
-    """The commands ``guest-info`` lists as enabled, and for each command the
-    table knows that this agent will not run, why (in the agent's words)."""
+def narrow(schema: Schema, guest_info: Mapping[str, Any]) -> Schema:
+    """The commands ``guest-info`` lists as enabled; every other command the
+    table or the agent knows is :attr:`~Schema.unavailable`, with why."""
     listed = guest_info.get("supported_commands")
     if not isinstance(listed, list):
-        return schema, {}
+        return schema
     enabled: set[str] = set()
     refused: dict[str, str] = {}
     for item in listed:
@@ -61,7 +61,7 @@ def narrow(schema: Schema, guest_info: Mapping[str, Any]) -> tuple[Schema, dict[
         if item.get("enabled", True):
             enabled.add(name)
         else:
-            refused[name] = f"the command {name} has been disabled for this instance"
+            refused[name] = f"Command {name} has been disabled in this guest agent"
     for name in schema.commands.keys() - enabled - refused.keys():
         refused[name] = f"the command {name} is not supported by this agent"
     kept = {n: c for n, c in schema.commands.items() if n in enabled}
@@ -69,7 +69,7 @@ def narrow(schema: Schema, guest_info: Mapping[str, Any]) -> tuple[Schema, dict[
         kept[name] = Command(name=name, args_type=FREE_FORM, group="live")
     version = guest_info.get("version")
     source = f"{SOURCE} {version}" if isinstance(version, str) else SOURCE
-    return dataclasses.replace(schema, commands=kept, source=source), refused
+    return dataclasses.replace(schema, commands=kept, source=source, unavailable=refused)
 
 
 def _bundled_text() -> str:

@@ -155,6 +155,9 @@ class Schema:
     """True when the command list is a server's own (introspected, or saved
     from one): a command it lacks does not exist, so the parser refuses it.
     The bundled spec is old, so with it unknown commands are let through."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Commands the server has but will not run, and why in its words (a
+    guest agent's disabled commands): refused before sending."""
 
     def __post_init__(self) -> None:
         for name in BUILTINS:

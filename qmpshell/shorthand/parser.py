@@ -168,6 +168,8 @@ class ShorthandParser:
         first = tokens[0]
         name = _name(first, "a command name")
         command = self._schema.command(name)
+        if command is None and name in self._schema.unavailable:
+            raise ParseError(f"'{name}': {self._schema.unavailable[name]}", first.column)
         if command is None and not self._allow_unknown:
             raise ParseError(_unknown("command", name, self._schema.command_names()),
                              first.column)

@@ -44,9 +44,11 @@ def test_narrowed_by_guest_info(table: AgentTable) -> None:
         {"name": "guest-ping", "enabled": True, "success-response": True},
         {"name": "guest-exec", "enabled": False, "success-response": True},
         {"name": "guest-new-thing", "enabled": True, "success-response": True}]}
-    schema, refused = narrow(table.schema, info)
+    schema = narrow(table.schema, info)
+    refused = schema.unavailable
     assert set(schema.commands) == {"guest-ping", "guest-new-thing"}
-    assert refused["guest-exec"] == "the command guest-exec has been disabled for this instance"
+    assert refused["guest-exec"] == (
+        "Command guest-exec has been disabled in this guest agent")
     assert refused["guest-info"] == "the command guest-info is not supported by this agent"
     assert schema.source == "guest agent 7.2.22"
     assert schema.arguments("guest-new-thing").open
