@@ -257,15 +257,17 @@ def test_bundled_table_completes() -> None:
 # -- the prompt_toolkit completer ----------------------------------------------
 
 class FakeServer:
-    """Answers the look-ups LiveValues makes, counting them."""
+    """Answers the look-ups LiveValues makes, counting them; with ``held``,
+    only once the test sets it (a slow server, without waiting for real)."""
 
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
+    def __init__(self, held: asyncio.Event | None = None) -> None:
+        self.held = held
         self.calls: list[dict[str, Any]] = []
 
     async def execute(self, request: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(request)
-        await asyncio.sleep(self.delay)
+        if self.held is not None:
+            await self.held.wait()
         name = request["execute"]
         if name == "query-block":
             return {"return": [{"device": "scratch", "inserted": {"file": "/x.qcow2"}},
@@ -331,19 +333,20 @@ def test_live_values_are_cached_briefly() -> None:
 
 
 def test_slow_server_means_no_suggestions_not_a_stuck_prompt() -> None:
-    server = FakeServer(delay=2.0)
-
     async def run() -> None:
+        server = FakeServer(held=asyncio.Event())
         live = LiveValues(server.execute, deadline=0.05)
         loop = asyncio.get_running_loop()
         start = loop.time()
         assert await live.values("node-name", "") == []
         assert loop.time() - start < 0.5
-        # the look-up carried on; once it answers, the cache has it
-        server.delay = 0
+        # the look-up carried on; once the server answers, the cache has it
+        assert server.held is not None
+        server.held.set()
         entry = next(iter(live._cache.values()))[1]
-        await entry
+        await asyncio.wait_for(entry, timeout=5)
         assert [c.text for c in await live.values("node-name", "")] == ["#block123"]
+        assert len(server.calls) == 1
     asyncio.run(run())
 
 
