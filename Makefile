@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 QEMU_PACKAGES := qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
 # The shells and tools the completion, man page and TLS tests exercise for real.
 TEST_PACKAGES := bash:bash zsh:zsh fish:fish groff:groff-base man:man-db openssl:openssl \
-                 qemu-ga:qemu-guest-agent
+                 qemu-ga:qemu-guest-agent tmux:tmux
 # A libvirt daemon the tests run privately (not libvirt-daemon-system, which
 # pulls systemd), and what libvirt-python builds against.
 LIBVIRT_PACKAGES := /usr/sbin/libvirtd:libvirt-daemon \

@@ -42,6 +42,7 @@ from pygments.util import ClassNotFound
 from qmpshell.errors import ConnectError, QmpShellError
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.history import MaskedFileHistory
+from qmpshell.prompt.keys import TabKey
 from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
@@ -108,6 +109,7 @@ class Repl:
         self.live = LiveValues(self._lookup)
         completer = None if settings.hmp else QmpCompleter(
             self.schema, self.live, in_transaction=lambda: runner.in_transaction)
+        tab = TabKey(completer.tab, completer) if completer is not None else None
         self.session: PromptSession[str] = PromptSession(
             message=self.prompt_text,
             completer=completer,
@@ -120,7 +122,7 @@ class Repl:
             style=make_style(settings.style),
             include_default_pygments_style=False,
             color_depth=None if settings.color else ColorDepth.MONOCHROME,
-            key_bindings=key_bindings(),
+            key_bindings=key_bindings(tab),
             input=input,
             output=output,
         )
@@ -401,25 +403,18 @@ class Repl:
 
 # -- parts -------------------------------------------------------------------------
 
-def key_bindings() -> KeyBindings:
-    """Tab takes a lone completion at once and shows what comes next (the
-    values after ``device=``), instead of cycling back to the typed text."""
+def key_bindings(tab: TabKey | None) -> KeyBindings:
+    """Tab as readline does it (:class:`~qmpshell.prompt.keys.TabKey`)."""
     kb = KeyBindings()
 
     @kb.add("tab", filter=~is_searching)
     def _(event: KeyPressEvent) -> None:
-        buffer = event.current_buffer
-        state = buffer.complete_state
-        if state is not None and len(state.completions) == 1:
-            buffer.apply_completion(state.completions[0])
-            buffer.start_completion(select_first=False)
-        elif state is not None and state.completions:
-            buffer.complete_next()
+        if tab is not None:
+            tab(event.current_buffer)
         else:
-            buffer.start_completion(insert_common_part=True)
+            event.current_buffer.start_completion(insert_common_part=True)
 
     return kb
-
 
 
 class PromptLexer(Lexer):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -385,6 +385,52 @@ def _matching(prefix: str, candidates: Iterable[Candidate]) -> list[Candidate]:
     return starts + contains
 
 
+# -- what Tab does ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class TabChoice:
+    """What Tab does to the word before the cursor, as readline does it: one
+    candidate is taken whole, several give their common start and a menu;
+    Tab never picks one of several."""
+
+    text: str | None
+    """The text replacing the word (None: the word stays as it is)."""
+    menu: tuple[Candidate, ...] = ()
+    """The candidates to show (empty after a lone candidate was taken)."""
+
+
+_OPEN_ENDINGS = ("=", ".", "/")
+"""A candidate ending so is not a whole word yet: no space after it."""
+
+
+def tab_choice(prefix: str, candidates: Sequence[Candidate], *, ends_word: bool) -> TabChoice:
+    """What Tab does with ``candidates`` for the word ``prefix``: those that
+    start with it count ('-' and '_' alike, any case), or all of them when
+    none does.  ``ends_word``: a lone candidate is followed by a space (a
+    command, an enum value) unless it ends in '=', '.' or '/'."""
+    want = _norm(prefix)
+    pool = [c for c in candidates if _norm(c.text).startswith(want)] or list(candidates)
+    texts = {c.text for c in pool}
+    if not pool:
+        return TabChoice(None)
+    if len(texts) == 1:
+        text = pool[0].text
+        if ends_word and not text.endswith(_OPEN_ENDINGS):
+            text += " "
+        return TabChoice(text)
+    common = _common_start(sorted(texts))
+    grows = len(common) > len(prefix) and _norm(common).startswith(want)
+    return TabChoice(common if grows else None, tuple(pool))
+
+
+def _common_start(texts: Sequence[str]) -> str:
+    first, last = texts[0], texts[-1]
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 # -- live values -----------------------------------------------------------
 
 Execute = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -397,6 +443,10 @@ class ValueSource(Protocol):
     async def values(self, hint: str, prefix: str) -> list[Candidate]:
         """Names for ``hint`` that may complete ``prefix``; [] when unknown
         or not available within the source's deadline."""
+        ...
+
+    def peek(self, hint: str, prefix: str) -> list[Candidate]:
+        """The names already known for ``hint``, at once."""
         ...
 
 
@@ -413,16 +463,28 @@ class LiveValues:
         self._cache: dict[tuple[str, str], tuple[float, asyncio.Task[list[Candidate]]]] = {}
 
     async def values(self, hint: str, prefix: str) -> list[Candidate]:
-        if hint == "qom-path":
-            return await self._qom_paths(prefix)
-        return await self._cached(hint, "", lambda: self._fetch(hint))
+        task = self._task(hint, prefix)
+        if not task.done():
+            await asyncio.wait({task}, timeout=self._deadline)
+        return _result(task)
+
+    def peek(self, hint: str, prefix: str) -> list[Candidate]:
+        """The names known now, without waiting (Tab); a stale or missing
+        answer is fetched for the next key."""
+        return _result(self._task(hint, prefix))
 
     def forget(self) -> None:
         """Drop cached answers (after a reconnect)."""
         self._cache.clear()
 
-    async def _cached(self, hint: str, key: str,
-                      fetch: Callable[[], Awaitable[list[Candidate]]]) -> list[Candidate]:
+    def _task(self, hint: str, prefix: str) -> asyncio.Task[list[Candidate]]:
+        if hint == "qom-path":
+            parent = (prefix.rsplit("/", 1)[0] if "/" in prefix else "") or "/"
+            return self._cached("qom-path", parent, lambda: self._qom_paths(parent))
+        return self._cached(hint, "", lambda: self._fetch(hint))
+
+    def _cached(self, hint: str, key: str, fetch: Callable[[], Awaitable[list[Candidate]]]
+                ) -> asyncio.Task[list[Candidate]]:
         now = time.monotonic()
         entry = self._cache.get((hint, key))
         if entry is None or now - entry[0] > self._ttl:
@@ -430,12 +492,7 @@ class LiveValues:
             task.add_done_callback(_swallow)
             entry = (now, task)
             self._cache[(hint, key)] = entry
-        task = entry[1]
-        if not task.done():
-            await asyncio.wait({task}, timeout=self._deadline)
-        if task.done() and not task.cancelled() and task.exception() is None:
-            return task.result()
-        return []
+        return entry[1]
 
     async def _call(self, command: str, **arguments: Any) -> Any:
         request: dict[str, Any] = {"execute": command}
@@ -467,18 +524,17 @@ class LiveValues:
                     for p in found if str(p.get("type", "")).startswith("child<")]
         return []
 
-    async def _qom_paths(self, prefix: str) -> list[Candidate]:
-        parent = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        parent = parent or "/"
+    async def _qom_paths(self, parent: str) -> list[Candidate]:
+        found = await self._call("qom-list", path=parent) or []
+        base = parent.rstrip("/")
+        return [Candidate(f"{base}/{p['name']}", p["name"], _qom_type(p["type"]))
+                for p in found if str(p.get("type", "")).startswith(("child<", "link<"))]
 
-        async def fetch() -> list[Candidate]:
-            found = await self._call("qom-list", path=parent) or []
-            base = parent.rstrip("/")
-            return [Candidate(f"{base}/{p['name']}", p["name"], _qom_type(p["type"]))
-                    for p in found
-                    if str(p.get("type", "")).startswith(("child<", "link<"))]
 
-        return await self._cached("qom-path", parent, fetch)
+def _result(task: asyncio.Task[list[Candidate]]) -> list[Candidate]:
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    return []
 
 
 def _swallow(task: asyncio.Task[list[Candidate]]) -> None:
@@ -533,12 +589,34 @@ class QmpCompleter(Completer):
             for cand in _matching(s.prefix, await self._values.values(s.hint, s.prefix)):
                 yield _completion(cand, s.prefix)
 
+    def tab(self, document: Document) -> tuple[str, TabChoice]:
+        """What Tab does at ``document`` (the word it replaces, and how),
+        from the schema, the file system and the live names known now:
+        nothing here waits on the server."""
+        s = self._suggest(document)
+        candidates = static_candidates(s, self._schema())
+        if s.kind == "value" and s.hint == "file":
+            candidates += [_file_candidate(s.prefix, c) for c in
+                           self._files(s, CompleteEvent(completion_requested=True))]
+        elif s.kind == "value" and s.hint and self._values is not None:
+            candidates += _matching(s.prefix, self._values.peek(s.hint, s.prefix))
+        ends_word = s.kind != "value" or s.hint != "file"
+        return s.prefix, tab_choice(s.prefix, candidates, ends_word=ends_word)
+
     def _static(self, s: Suggestion) -> Iterator[Completion]:
         for cand in static_candidates(s, self._schema()):
             yield _completion(cand, s.prefix)
 
     def _files(self, s: Suggestion, event: CompleteEvent) -> Iterator[Completion]:
         yield from self._paths.get_completions(Document(s.prefix), event)
+
+
+def _file_candidate(prefix: str, c: Completion) -> Candidate:
+    """A path completion (the rest of the name) as the whole word; a
+    directory ends in '/'."""
+    display = c.display_text
+    text = prefix[:len(prefix) + c.start_position] + c.text
+    return Candidate(text + ("/" if display.endswith("/") else ""), display)
 
 
 def _completion(c: Candidate, prefix: str) -> Completion:

@@ -94,13 +94,13 @@ def test_tab_completes_command_argument_and_live_value(machine: QemuProcess, hom
     child = shell(machine, home)
     child.send("block_r")
     child.expect("block_resize")  # the menu offers it while typing
-    child.send("\t")
-    child.send(" dev")
+    child.send("\t")  # takes 'block_resize ', a space after it as readline does
+    child.send("dev")
     child.expect("device")  # the argument menu
     child.send("\t")  # takes 'device=' and shows the live values
     child.expect("scratch")
-    child.send("\t")
-    child.send(" size=96M\r")
+    child.send("\t")  # the one live value, and a space
+    child.send("size=96M\r")
     child.expect(r'"return": \{\}')
     child.expect(PROMPT)
     child.send("query-block\r")

@@ -22,6 +22,7 @@ from qmpshell.prompt.completion import (
     split_words,
     static_candidates,
     suggest,
+    tab_choice,
     transaction_actions,
 )
 from qmpshell.schema.model import Command, Member, Schema, TypeInfo
@@ -382,3 +383,56 @@ def test_completion_restarts_after_a_semicolon_in_a_transaction(qemu72: Schema) 
     assert "target=" in texts(inner, qemu72, transaction=True)
     assert "name=" not in texts(inner, qemu72, transaction=True)
     assert suggest("transaction( abort ) ", qemu72) == NONE
+
+
+# -- Tab ----------------------------------------------------------------------
+
+def _cands(*names: str) -> list[Candidate]:
+    return [Candidate(n) for n in names]
+
+
+def test_tab_takes_a_lone_candidate_with_a_space_after_a_word() -> None:
+    assert tab_choice("block_r", _cands("block_resize"), ends_word=True).text == "block_resize "
+    assert tab_choice("dev", _cands("device="), ends_word=True).text == "device="
+    assert tab_choice("fi", _cands("file."), ends_word=True).text == "file."
+    assert tab_choice("/tm", _cands("/tmp/"), ends_word=False).text == "/tmp/"
+    assert tab_choice("disk", _cands("disk.qcow2"), ends_word=False).text == "disk.qcow2"
+
+
+def test_tab_never_picks_one_of_several() -> None:
+    choice = tab_choice("job-c", _cands("job-cancel", "job-complete"), ends_word=True)
+    assert choice.text is None
+    assert [c.text for c in choice.menu] == ["job-cancel", "job-complete"]
+    choice = tab_choice("query-bl", _cands("query-block", "query-blockstats"), ends_word=True)
+    assert choice.text == "query-block" and len(choice.menu) == 2
+
+
+def test_tab_counts_only_words_that_start_with_the_prefix() -> None:
+    # 'block-job-cancel' merely contains 'job-c': the menu while typing shows
+    # it, Tab's choice does not count it
+    choice = tab_choice("job-c", _cands("job-cancel", "block-job-cancel"), ends_word=True)
+    assert choice.text == "job-cancel "
+    assert tab_choice("resize", _cands("block_resize"), ends_word=True).text == "block_resize "
+    assert tab_choice("x", [], ends_word=True).text is None
+
+
+def test_tab_on_the_live_schema(qemu72: Schema) -> None:
+    completer = QmpCompleter(lambda: qemu72)
+    assert completer.tab(Document("block_r"))[1].text == "block_resize "
+    assert completer.tab(Document("block_resize dev"))[1].text == "device="
+    word, choice = completer.tab(Document("job-c"))
+    assert word == "job-c" and choice.text is None
+    assert {c.text for c in choice.menu} == {"job-cancel", "job-complete"}
+    assert completer.tab(Document("query-sta"))[1].text == "query-stat"
+
+
+def test_tab_uses_live_names_already_known_and_never_waits() -> None:
+    s = small_schema()
+    server = FakeServer(delay=0.05)
+
+    async def run() -> None:
+        completer = QmpCompleter(lambda: s, LiveValues(server.execute))
+        assert completer.tab(Document("block_resize device=sc"))[1].text is None
+        await asyncio.sleep(0.2)  # the look-up Tab started has answered
+        assert completer.tab(Document("block_resize device=sc"))[1].text == "scratch "
+    asyncio.run(run())
