@@ -40,6 +40,7 @@ complete -c qmpshell -n __qmpshell_ours -s n -l dry-run -d 'no server: print the
 complete -c qmpshell -n __qmpshell_ours -s p -l pretty -d 'indented JSON (default on a terminal)'
 complete -c qmpshell -n __qmpshell_ours -l compact -d 'one line per message (default when not on a terminal)'
 complete -c qmpshell -n __qmpshell_ours -s v -l verbose -d 'also print each request before its reply'
+complete -c qmpshell -n __qmpshell_ours -l show-secrets -d 'let -v and -n print passwords and secret data as sent (masked by default; history, logs and recordings stay masked)'
 complete -c qmpshell -n __qmpshell_ours -s l -l logfile -r -F -d 'append every message sent and received (JSON lines)'
 complete -c qmpshell -n __qmpshell_ours -s H -l hmp -d 'HMP mode: lines go through human-monitor-command'
 complete -c qmpshell -n __qmpshell_ours -s N -l skip-negotiation -d 'no greeting/qmp_capabilities (qemu-guest-agent)'

@@ -45,6 +45,8 @@ class Settings:
     history_size: int = 10000
     list_commands: bool = False
     print_config: bool = False
+    show_secrets: bool = False
+    """-v and -n print passwords as sent (for debugging one's own machine)."""
     interactive: bool = False
     """No -c/-f and stdin is a terminal: the prompt runs."""
 
@@ -99,5 +101,6 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
         history_size=history_size,
         list_commands=args.list_commands,
         print_config=args.print_config,
+        show_secrets=bool(getattr(args, "show_secrets", False)),
         interactive=interactive,
     )

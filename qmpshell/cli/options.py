@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="one line per message (default when not on a terminal)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also print each request before its reply")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="let -v and -n print passwords and secret data as sent "
+                   "(masked by default; history, logs and recordings stay masked)")
     p.add_argument("-l", "--logfile", metavar="FILE",
                    help="append every message sent and received (JSON lines)")
     p.add_argument("-H", "--hmp", action="store_true",

@@ -116,7 +116,8 @@ class Repl:
             complete_while_typing=True,
             lexer=None if settings.hmp else PromptLexer(self.schema, lambda: runner.in_transaction),
             bottom_toolbar=self.toolbar,
-            history=make_history(history_path, getattr(settings, "history_size", None)),
+            history=make_history(history_path, getattr(settings, "history_size", None),
+                                 hmp=settings.hmp, on_error=self.error),
             auto_suggest=AutoSuggestFromHistory(),
             vi_mode=settings.vi,
             style=make_style(settings.style),
@@ -455,12 +456,18 @@ def line_check(schema: Schema, allow_unknown: bool) -> LineCheck | None:
     return check
 
 
-def make_history(path: str | Path | None, size: int | None) -> History:
+def make_history(path: str | Path | None, size: int | None, *, hmp: bool = False,
+                 on_error: Callable[[str], None] | None = None) -> History:
+    """The history file at ``path`` (masked, see :class:`MaskedFileHistory`);
+    in memory when there is none or it cannot be made (said once, via ``on_error``)."""
     if path is None or size == 0:
         return InMemoryHistory()
     try:
-        return MaskedFileHistory(path, limit=size or 10000)
-    except OSError:
+        return MaskedFileHistory(path, limit=size or 10000, hmp=hmp, on_error=on_error)
+    except OSError as error:
+        if on_error is not None:
+            on_error(f"history file {path}: cannot create its directory: "
+                     f"{error.strerror or error}; history is kept for this session only")
         return InMemoryHistory()
 
 

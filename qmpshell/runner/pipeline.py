@@ -97,8 +97,10 @@ class Runner:
         self.connection = connection
         self.out = out
         self.report = report
-        self.renderer = renderer or Renderer(settings.pretty, settings.color, settings.style)
-        self._request_renderer = Renderer(False, settings.color, settings.style)
+        self.renderer = renderer or Renderer(settings.pretty, settings.color, settings.style,
+                                             show_secrets=settings.show_secrets)
+        self._request_renderer = Renderer(False, settings.color, settings.style,
+                                          show_secrets=settings.show_secrets)
         self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
         self.notice: Sink | None = None
         self.recorder: Recorder | None = None

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qmpshell.errors import QmpShellError
+from qmpshell.privatefiles import open_private_text
 from qmpshell.schema.model import Schema
 from qmpshell.secrets import mask_line, mask_request
 from qmpshell.shorthand.dotcommands import dot_command
@@ -97,7 +98,7 @@ class Recorder:
         self.schema = schema
         self._formatter = formatter if formatter is not None else _shorthand_formatter()
         try:
-            self._file: TextIO | None = path.open("a", encoding="utf-8")
+            self._file: TextIO | None = open_private_text(path)
         except OSError as e:
             raise RecordError(f"cannot record to {path}: {e.strerror or e}") from e
         if started is None:

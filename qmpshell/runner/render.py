@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from qmpshell.secrets import mask_request
 from qmpshell.settings import DEFAULT_STYLE
 from qmpshell.terminaltext import visible
 
@@ -89,6 +90,8 @@ class Renderer:
     pretty: bool = False
     color: bool = False
     style: str = DEFAULT_STYLE
+    show_secrets: bool = False
+    """Requests (-v, -n) shown with their passwords (--show-secrets)."""
 
     def reply(self, reply: dict[str, Any]) -> str:
         """A reply: ``{"return": ...}`` or an error."""
@@ -117,8 +120,9 @@ class Renderer:
         return self._paint([("Token.Generic.Subheading", header)]) + body
 
     def request(self, request: dict[str, Any]) -> str:
-        """A request as sent (for -v and --dry-run)."""
-        return self._json(request)
+        """A request as sent (for -v and --dry-run), secrets masked unless
+        ``show_secrets``: a terminal's scrollback and a CI log are kept too."""
+        return self._json(request if self.show_secrets else mask_request(request))
 
     def error(self, error_class: str, desc: str) -> str:
         """An error as a person reads it (the server's words, control

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
 FORMAT = 2
@@ -86,7 +87,7 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str) -> bool:
 
     tmp = None
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(cache_dir)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".schema-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
+from qmpshell.privatefiles import open_private_text
 from qmpshell.secrets import mask_value
 
 SENT = "sent"
@@ -27,8 +28,8 @@ class MessageLog:
 
     @classmethod
     def open(cls, path: str) -> MessageLog:
-        """Open ``path`` for appending (OSError when it cannot be opened)."""
-        return cls(open(path, "a", encoding="utf-8"))  # noqa: SIM115 - closed by close()
+        """Open ``path`` for appending, created 0600 (OSError when it cannot be opened)."""
+        return cls(open_private_text(path))
 
     def write(self, direction: str, message: Any) -> None:
         """Append one message; ``direction`` is :data:`SENT` or :data:`RECEIVED`."""

@@ -81,12 +81,14 @@ def test_dump_guest_memory_example_without_paging_is_refused_naming_paging() -> 
 
 
 def test_dry_run_prints_every_example_request(tmp_path: Path) -> None:
-    """The rendered examples as a session file through ``qmpshell --dry-run``."""
+    """The rendered examples as a session file through ``qmpshell --dry-run``
+    (``--show-secrets``: the examples' passwords as written)."""
     usable = [r for n, _, r in EXAMPLES if n != DUMP_GUEST_MEMORY_WITHOUT_PAGING]
     session = tmp_path / "examples.qmp"
     session.write_text("".join(format_request(r, BUNDLED) + "\n" for r in usable))
     done = subprocess.run([sys.executable, "-m", "qmpshell", "--dry-run", "--compact",
-                           "-f", str(session)], capture_output=True, text=True, timeout=60)
+                           "--show-secrets", "-f", str(session)],
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     printed = [json.loads(line) for line in done.stdout.splitlines()]
     expected = [without_empty_arguments(r) for r in usable]
