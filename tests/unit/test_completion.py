@@ -428,11 +428,14 @@ def test_tab_on_the_live_schema(qemu72: Schema) -> None:
 
 def test_tab_uses_live_names_already_known_and_never_waits() -> None:
     s = small_schema()
-    server = FakeServer(delay=0.05)
 
     async def run() -> None:
+        held = asyncio.Event()
+        server = FakeServer(held)
         completer = QmpCompleter(lambda: s, LiveValues(server.execute))
         assert completer.tab(Document("block_resize device=sc"))[1].text is None
-        await asyncio.sleep(0.2)  # the look-up Tab started has answered
+        held.set()  # the look-up Tab started answers
+        entry = next(iter(completer._values._cache.values()))[1]  # type: ignore[union-attr]
+        await entry
         assert completer.tab(Document("block_resize device=sc"))[1].text == "scratch "
     asyncio.run(run())
