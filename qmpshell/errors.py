@@ -11,6 +11,15 @@ class QmpShellError(Exception):
     """Base of every error the shell reports to the user as one line."""
 
     exit_code = 1
+    severity = "error"
+    """How the message is labelled: 'error', or 'warning' for a :class:`Caution`."""
+
+
+class Caution(QmpShellError):
+    """Not a failure: something the user should know before it happens
+    ('drive-backup' is deprecated).  Reported, and the line goes on."""
+
+    severity = "warning"
 
 
 class ParseError(QmpShellError):

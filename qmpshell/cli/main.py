@@ -54,9 +54,10 @@ class UsageError(QmpShellError):
 
 # -- messages and exit codes, in one place ---------------------------------
 def diagnostic(error: QmpShellError, where: str | None) -> str:
-    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``), with
-    control characters shown: messages quote the server, the guest, files."""
-    return visible(f"{where or 'qmpshell'}: error: {error}")
+    """``FILE:LINE: error: MESSAGE`` (or ``qmpshell: error: MESSAGE``);
+    ``warning:`` for a caution that does not fail the line.  Control
+    characters are shown: messages quote the server, the guest, files."""
+    return visible(f"{where or 'qmpshell'}: {error.severity}: {error}")
 
 
 def exit_code(error: QmpShellError) -> int:
@@ -322,17 +323,29 @@ async def stdin_lines() -> AsyncIterator[str]:
 
 
 def load_schema(settings: Settings) -> Schema:
-    """The --schema file, else the bundled command table."""
+    """The --schema file (documented by the bundled table); for a dry run
+    without one, the cached schema of the QEMU connected to last; else the
+    bundled command table."""
+    from qmpshell.schema.table import load_bundled_schema
+
     try:
+        bundled = load_bundled_schema()
         if settings.schema_file:
-            from qmpshell.schema.files import load_schema_file
+            from qmpshell.schema.offline import schema_from_file
 
-            return load_schema_file(settings.schema_file)
-        from qmpshell.schema.table import load_bundled_schema
-
-        return load_bundled_schema()
+            return schema_from_file(settings.schema_file, bundled)
     except OSError as exc:
         raise SchemaError(f"cannot read {settings.schema_file}: {exc.strerror}") from None
+    if settings.dry_run:
+        from qmpshell.schema.offline import CACHED_PREFIX, last_connected
+
+        cached = last_connected(schema_cache_dir(), bundled)
+        if cached is not None:
+            qemu = cached.source.removeprefix(CACHED_PREFIX)
+            sys.stderr.write(f"qmpshell: checking against the schema of QEMU {qemu}, the last "
+                             "one connected to (--schema FILE chooses another)\n")
+            return cached
+    return bundled
 
 
 def schema_cache_dir() -> Path:

@@ -64,6 +64,7 @@ UI_STYLE = {
     "toolbar.given": "#808080",
     "toolbar.current": "bold underline #ffd75f",
     "toolbar.error": "bold #ff5f5f",
+    "toolbar.warning": "#d7af00",
     "toolbar.idle": "#8a8a8a",
     "pygments.error": "#ff5f5f underline",
 }
@@ -268,6 +269,9 @@ class Repl:
 
         if isinstance(error, QMPError):
             return  # the reply itself was printed, in the error style
+        if error.severity == "warning":
+            self.print(f"warning: {error}", "33")
+            return
         self.error(str(error))
 
     def set_pager(self, words: list[str]) -> None:

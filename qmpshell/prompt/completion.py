@@ -21,7 +21,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 
 from qmpshell.runner.help import first_line
-from qmpshell.schema.model import Member, Schema
+from qmpshell.schema.model import Member, Schema, feature_marks
 from qmpshell.shorthand.dotcommands import DOT_COMMANDS, dot_command
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, split_key, unquote
@@ -253,6 +253,21 @@ def transaction_actions(schema: Schema) -> dict[str, str]:
     return found
 
 
+def action_features(schema: Schema) -> dict[str, tuple[str, ...]]:
+    """Transaction action -> its features (``drive-backup`` is deprecated),
+    from the enum of the actions' ``type`` tag in a live schema."""
+    actions_member = schema.arguments("transaction").member("actions")
+    if actions_member is None:
+        return {}
+    info = schema.resolve(actions_member.type)
+    if info.kind == "array":
+        info = schema.resolve(info.element)
+    tag = info.member(info.tag) if info.tag else None
+    if tag is None:
+        return {}
+    return dict(schema.resolve(tag.type).value_features)
+
+
 _BLOCK_WORDS = ("block", "drive", "eject", "change", "snapshot", "nbd")
 _NEW_NODE_COMMANDS = ("blockdev-add", "blockdev-create", "blockdev-snapshot-sync")
 
@@ -292,8 +307,10 @@ def static_candidates(s: Suggestion, schema: Schema) -> list[Candidate]:
     if s.kind == "command":
         return _matching(s.prefix, _command_candidates(schema))
     if s.kind == "action":
-        return _matching(s.prefix, [Candidate(a, a, "transaction action")
-                                    for a in sorted(transaction_actions(schema))])
+        flagged = action_features(schema)
+        return _matching(s.prefix, [
+            Candidate(a, a, ", ".join(["transaction action", *feature_marks(flagged.get(a, ()))]))
+            for a in sorted(transaction_actions(schema))])
     if s.kind == "dot-command":
         return _matching(s.prefix, [Candidate(d.name, d.name, d.summary) for d in DOT_COMMANDS])
     if s.kind == "event":
@@ -315,8 +332,9 @@ def _command_candidates(schema: Schema) -> list[Candidate]:
     for name in schema.command_names():
         cmd = schema.commands[name]
         note = cmd.title or first_line(cmd.doc)
-        if cmd.deprecated:
-            note = f"(deprecated) {note}".rstrip()
+        marks = feature_marks(cmd.features)
+        if marks:
+            note = f"({', '.join(marks)}) {note}".rstrip()
         out.append(Candidate(name, name, note))
     return out
 
@@ -338,9 +356,8 @@ def _member_candidates(schema: Schema, type_name: str, given: dict[str, Any]) ->
         if m.name in given and not (is_object and isinstance(given[m.name], dict)):
             continue
         suffix = "." if is_object else "="
-        note = schema.describe(m.type) + ("" if m.optional else ", required")
-        if m.deprecated:
-            note += ", deprecated"
+        note = ", ".join([schema.describe(m.type), *([] if m.optional else ["required"]),
+                          *feature_marks(m.features)])
         doc = first_line(m.doc)
         if doc:
             note += f" - {doc}"
@@ -355,7 +372,9 @@ def value_choices(schema: Schema, type_name: str) -> list[Candidate]:
     if info.kind == "builtin" and info.builtin in ("bool", "flag"):
         return [Candidate("true", "true", "boolean"), Candidate("false", "false", "boolean")]
     if info.kind == "enum":
-        return [Candidate(v, v, info.name if not info.name.isdigit() else "") for v in info.values]
+        kind = info.name if not info.name.isdigit() else ""
+        return [Candidate(v, v, ", ".join(filter(None, [kind, *feature_marks(
+            info.features_of(v))]))) for v in info.values]
     if info.kind == "alternate":
         seen: list[Candidate] = []
         for alt in info.alternatives:

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from qmpshell.prompt.completion import (
+    action_features,
     given_arguments,
     read_words,
     resolve_path,
     transaction_actions,
 )
-from qmpshell.schema.model import BUILTINS, Schema, suggest
+from qmpshell.schema.features import argument_flags, flagged_uses
+from qmpshell.schema.model import BUILTINS, Schema, feature_marks, suggest
 from qmpshell.shorthand.dotcommands import dot_command, dot_names
 
 Fragments = list[tuple[str, str]]
@@ -154,6 +156,25 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
         out.append(("class:toolbar.error", "; ".join(issues)))
     elif not words.open:
         out = _with_check(out, text, check)
+    return out + feature_notes(schema, first, args_type, given, transaction)
+
+
+def feature_notes(schema: Schema, name: str, args_type: str, given: dict[str, Any],
+                  transaction: bool = False) -> Fragments:
+    """A warning for each deprecated thing the line uses (the command, an
+    argument, an enum value), and a note for each unstable one."""
+    if transaction:
+        flags = [(name, f) for f in feature_marks(action_features(schema).get(name, ()))]
+        flags += argument_flags(schema, args_type, given)
+    else:
+        flags = flagged_uses(schema, name, given)
+    out: Fragments = []
+    for thing, feature in flags:
+        out.append(("", "   "))
+        if feature == "deprecated":
+            out.append(("class:toolbar.warning", f"warning: '{thing}' is deprecated"))
+        else:
+            out.append(("class:toolbar.idle", f"'{thing}' is {feature}"))
     return out
 
 

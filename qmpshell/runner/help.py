@@ -12,14 +12,27 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import ParseError, SchemaError
-from qmpshell.schema.model import Command, Example, Member, Schema, suggest
+from qmpshell.schema.model import Command, Example, Member, Schema, feature_marks, suggest
 from qmpshell.shorthand.dotcommands import DOT_COMMANDS, dot_command, dot_names
+
+LIVE_TITLE = "Offered by the server only"
 
 GROUPS: tuple[tuple[str, str], ...] = (
     ("regular", "Commands"),
     ("query", "Queries"),
-    ("live", "Offered by the connected server only"),
+    ("live", LIVE_TITLE),
 )
+
+
+def schema_origin(schema: Schema) -> str:
+    """Who offers the commands of a server schema, as help names it: the
+    connected server, the cached QEMU of a dry run, or a ``--schema`` file."""
+    source = schema.source
+    if not source or source.startswith("live"):
+        return "the connected server"
+    if source.startswith("cached QEMU "):
+        return source.removeprefix("cached ")
+    return f"the schema in {source}"
 
 WIDTH = 78
 
@@ -52,13 +65,16 @@ def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
     for title, cmds in sections:
         if not cmds:
             continue
+        if title == LIVE_TITLE:
+            title = f"Offered by {schema_origin(schema)} only"
         out.append(f"{title}:")
         for cmd in cmds:
             entry = docs.command(cmd.name) if docs is not None else None
             note = (_title(entry.description()) or first_line(entry.description()) if entry
                     else cmd.title or first_line(cmd.doc))
-            if cmd.deprecated:
-                note = f"(deprecated) {note}".rstrip()
+            marks = feature_marks(cmd.features)
+            if marks:
+                note = f"({', '.join(marks)}) {note}".rstrip()
             out.append(_fit(f"  {_pad(cmd.name, width)}{note}".rstrip()))
         out.append("")
     out.append("Shell commands:")
@@ -91,11 +107,9 @@ def command_help(schema: Schema, name: str, docs: DocsTable | None = None) -> st
     entry = docs.command(name) if docs is not None else None
     title = (_title(entry.description()) if entry else "") or cmd.title
     out = [cmd.name + (f" - {title}" if title else "")]
-    notes = []
-    if cmd.deprecated:
-        notes.append("deprecated")
+    notes = feature_marks(cmd.features)
     if cmd.group == "live" and entry is None:
-        notes.append("offered by the connected server; not in the bundled table")
+        notes.append(f"offered by {schema_origin(schema)}; not in the bundled table")
     if cmd.targets:
         notes.append("only on " + ", ".join(cmd.targets))
     if notes:
@@ -197,7 +211,7 @@ def arguments_text(schema: Schema, cmd: Command, entry: EntryDoc | None = None) 
         if info.open:
             return ["Arguments: any key=value options"]
         return ["Arguments: none"]
-    out = ["Arguments:", *_member_rows(schema, members, entry)]
+    out = ["Arguments:", *_member_rows(schema, members, entry), *_marked_values(schema, members)]
     if info.tag and info.variants:
         cases = ", ".join(v for v, _ in info.variants)
         out.append(textwrap.fill(f"more arguments depend on {info.tag}: {cases}", WIDTH,
@@ -227,7 +241,22 @@ def _member_rows(schema: Schema, members: list[Member], entry: EntryDoc | None) 
 
 
 def _need(m: Member) -> str:
-    return ("optional" if m.optional else "required") + (", deprecated" if m.deprecated else "")
+    return ", ".join(["optional" if m.optional else "required", *feature_marks(m.features)])
+
+
+def _marked_values(schema: Schema, members: list[Member]) -> list[str]:
+    """A line per argument whose enum has deprecated or unstable values."""
+    out = []
+    for m in members:
+        info = schema.resolve(m.type)
+        if info.kind == "array":
+            info = schema.resolve(info.element)
+        marked = [f"{value} ({', '.join(feature_marks(features))})"
+                  for value, features in info.value_features if feature_marks(features)]
+        if info.kind == "enum" and marked:
+            out.append(textwrap.fill(f"{m.name} values: {', '.join(marked)}", WIDTH,
+                                     initial_indent="  ", subsequent_indent="    "))
+    return out
 
 
 def _pad(text: str, width: int) -> str:

@@ -42,7 +42,7 @@ import re
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from qmpshell.errors import ConnectError, ParseError, QMPError, QmpShellError
+from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
 from qmpshell.runner.render import HMP_COMMAND, Renderer
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings
@@ -240,8 +240,21 @@ class Runner:
             request = self.parser.feed(line)
         if request is None:
             return True
+        self._warn_deprecated(request)
         self._then = self._prepare_upcoming
         return await self._execute(request)
+
+    def _deprecations(self, request: dict[str, Any]) -> list[str]:
+        if self.schema is None or not self.schema.complete:
+            return []
+        from qmpshell.schema.features import deprecation_warnings
+
+        return deprecation_warnings(self.schema, request)
+
+    def _warn_deprecated(self, request: dict[str, Any]) -> None:
+        """Before sending: what the server's schema says will go away."""
+        for text in self._deprecations(request):
+            self.report(Caution(text), self.where)
 
     def _prepare_upcoming(self) -> dict[str, Any] | None:
         """The next line's request, fed to the parser while the server works on
@@ -263,6 +276,8 @@ class Runner:
             self._prepared = (line, where, error)
             return None
         self._prepared = (line, where, request)
+        if request is not None and self._deprecations(request):
+            return None  # sent on its own turn, after its warning
         return request
 
     # -- requests --------------------------------------------------------
@@ -478,6 +493,8 @@ def describe_schema(schema: Schema | None) -> str:
         origin = "the bundled QMP spec"
     elif source.startswith("live"):
         origin = source if source != "live" else "the connected server"
+    elif source.startswith("cached QEMU "):
+        origin = f"{source}, the last one connected to"
     else:
         origin = f"the file {source}"
     return f"schema: {origin}, {len(schema.commands)} commands"

@@ -30,7 +30,7 @@ from typing import Any
 from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
-FORMAT = 2
+FORMAT = 3
 """Bump when the model, the encoding or the introspection mapping changes."""
 
 
@@ -40,6 +40,21 @@ class CacheEntry:
 
     schema: Schema
     digest: str
+    qemu: str = ""
+    """Which QEMU it came from, as a user reads it: '7.2.0 (Debian ...) x86_64'."""
+
+
+def describe_qemu(greeting: Mapping[str, Any], target: str = "") -> str:
+    """'7.2.0 (Debian 1:7.2+dfsg-7) x86_64': version, package and target."""
+    info = greeting.get("QMP", greeting)
+    version = info.get("version", {}) if isinstance(info, Mapping) else {}
+    version = version if isinstance(version, Mapping) else {}
+    qemu = version.get("qemu", {}) if isinstance(version.get("qemu"), Mapping) else {}
+    text = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
+    package = str(version.get("package", "")).strip()
+    if package:
+        text += f" ({package})"
+    return f"{text} {target}" if target else text
 
 
 def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
@@ -73,15 +88,38 @@ def load(cache_dir: Path, key: str) -> CacheEntry | None:
         digest = data["digest"]
         if not isinstance(digest, str):
             return None
-        return CacheEntry(schema=schema_from_json(data["schema"]), digest=digest)
+        return CacheEntry(schema=schema_from_json(data["schema"]), digest=digest,
+                          qemu=_str(data.get("qemu", "")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def store(cache_dir: Path, key: str, schema: Schema, digest: str) -> bool:
+def newest(cache_dir: Path) -> CacheEntry | None:
+    """The entry of the QEMU connected to last (the most recently written or
+    used one that loads), for a dry run with no server to ask."""
+    try:
+        found = [(p.stat().st_mtime, p) for p in cache_dir.glob("schema-*.json")]
+    except OSError:
+        return None
+    for _, path in sorted(found, reverse=True):
+        entry = load(cache_dir, path.name[len("schema-"):-len(".json")])
+        if entry is not None:
+            return entry
+    return None
+
+
+def mark_used(cache_dir: Path, key: str) -> None:
+    """Note that ``key``'s QEMU was connected to now, so :func:`newest` finds it."""
+    with contextlib.suppress(OSError):
+        os.utime(entry_path(cache_dir, key))
+
+
+def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = "") -> bool:
     """Write an entry atomically (temporary file, then rename); False when the
-    cache directory is not writable, which only costs speed."""
-    data = {"format": FORMAT, "key": key, "digest": digest, "schema": schema_to_json(schema)}
+    cache directory is not writable, which only costs speed.  ``qemu`` says
+    which QEMU it is (:func:`describe_qemu`)."""
+    data = {"format": FORMAT, "key": key, "digest": digest, "qemu": qemu,
+            "schema": schema_to_json(schema)}
     text = json.dumps(data, separators=(",", ":"))
     import tempfile  # only on a cold start: with shutil, a noticeable import
 
@@ -156,6 +194,8 @@ def _type_out(info: TypeInfo) -> dict[str, Any]:
         out["members"] = [_member_out(m) for m in info.members]
     if info.variants:
         out["variants"] = [list(v) for v in info.variants]
+    if info.value_features:
+        out["value_features"] = [[v, list(f)] for v, f in info.value_features]
     return out
 
 
@@ -193,6 +233,10 @@ def _member_in(m: object) -> Member:
         return Member(name, type_name, optional)
     optional, doc, features, hint = rest + [False, "", [], ""][len(rest):]
     return Member(name, type_name, optional, _str(doc), _strs(features), _str(hint))
+
+
+def _value_features_in(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((_str(name), _strs(features)) for name, features in _list(value))
 
 
 def _variants_in(value: object) -> tuple[tuple[str, str], ...]:
@@ -247,5 +291,6 @@ _TYPE_FIELDS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "name": _str, "kind": _str, "builtin": _str, "values": _strs,
     "members": _members_in, "open": _bool, "tag": _str, "variants": _variants_in,
     "element": _str, "alternatives": _strs, "features": _strs,
+    "value_features": _value_features_in,
 })
 """TypeInfo field -> its decoder; an unknown key makes the entry a miss."""

@@ -117,8 +117,10 @@ def _type_info(entry: Mapping[str, Any], ref: Callable[[object], str]) -> TypeIn
         values = entry.get("values")
         if values is None:  # QEMU >= 9.1 sends only 'members'
             values = [m["name"] for m in entry.get("members", ())]
+        marked = tuple((str(m["name"]), _features(m)) for m in entry.get("members", ())
+                       if isinstance(m, Mapping) and m.get("features"))
         return TypeInfo(name=name, kind="enum", values=tuple(map(str, values)),
-                        features=features)
+                        features=features, value_features=marked)
     if meta == "object":
         members = tuple(
             Member(name=str(m["name"]), type=ref(m["type"]), optional="default" in m,
@@ -240,10 +242,14 @@ async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
     ``query-qmp-schema`` raise QMPError."""
     key = None
     cached = None
+    qemu = ""
     if cache_dir is not None and greeting:
-        key = schemacache.cache_key(greeting, await _target(execute))
+        target = await _target(execute)
+        key = schemacache.cache_key(greeting, target)
+        qemu = schemacache.describe_qemu(greeting, target)
         cached = schemacache.load(cache_dir, key)
         if cached is not None:
+            schemacache.mark_used(cache_dir, key)
             yield merge_schemas(cached.schema, bundled)
     reply = await execute({"execute": "query-qmp-schema"})
     if "error" in reply:
@@ -257,7 +263,7 @@ async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
         return
     live = schema_from_qapi(entries)
     if cache_dir is not None and key is not None:
-        schemacache.store(cache_dir, key, live, digest)
+        schemacache.store(cache_dir, key, live, digest, qemu)
     yield merge_schemas(live, bundled)
 
 

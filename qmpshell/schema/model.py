@@ -60,6 +60,10 @@ class Member:
     def deprecated(self) -> bool:
         return "deprecated" in self.features
 
+    @property
+    def unstable(self) -> bool:
+        return "unstable" in self.features
+
 
 @dataclass(frozen=True)
 class TypeInfo:
@@ -84,6 +88,16 @@ class TypeInfo:
     alternatives: tuple[str, ...] = ()
     """For kind 'alternate': the type names it may be."""
     features: tuple[str, ...] = ()
+    value_features: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """For kind 'enum': (value, features) for the values that have any
+    ('deprecated', 'unstable'), as the server's schema says."""
+
+    def features_of(self, value: str) -> tuple[str, ...]:
+        """The features of one enum value (empty for most)."""
+        for name, features in self.value_features:
+            if name == value:
+                return features
+        return ()
 
     def member(self, name: str) -> Member | None:
         for m in self.members:
@@ -133,6 +147,10 @@ class Command:
     @property
     def deprecated(self) -> bool:
         return "deprecated" in self.features
+
+    @property
+    def unstable(self) -> bool:
+        return "unstable" in self.features
 
 
 @dataclass(frozen=True)
@@ -232,6 +250,17 @@ class Schema:
 
     def iter_types(self) -> Iterator[TypeInfo]:
         return iter(self.types.values())
+
+
+MARKED_FEATURES = ("deprecated", "unstable")
+"""The features a user is told about: a deprecated thing will go away, an
+unstable one may change without notice (QEMU's ``x-`` names)."""
+
+
+def feature_marks(features: Iterable[str]) -> list[str]:
+    """The features of :data:`MARKED_FEATURES` among ``features``, in that order."""
+    given = set(features)
+    return [f for f in MARKED_FEATURES if f in given]
 
 
 def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers.cli import qmpshell, sock
+from helpers.cli import empty_cache, qmpshell, sock
 from helpers.qemu_process import QemuProcess
 
 from qmpshell.cli.main import wait_timeout
@@ -28,7 +28,7 @@ def test_schema_save_then_type_lines_with_it_offline(qemu: QemuProcess, tmp_path
     assert json.loads(r.stdout) == {"execute": "blockdev-add", "arguments": {
         "driver": "qcow2", "node-name": "n", "file": {"driver": "file", "filename": "/x"}}}
 
-    bundled_only = qmpshell("-n", "-c", BLOCKDEV_ADD)
+    bundled_only = qmpshell("-n", "-c", BLOCKDEV_ADD, env=empty_cache(tmp_path))
     assert bundled_only.returncode == 1
     assert bundled_only.stdout == ""
     assert bundled_only.stderr.startswith("<command>:1: error: ")
@@ -45,7 +45,7 @@ def test_schema_says_where_it_came_from(qemu: QemuProcess, tmp_path: Path) -> No
 
     from_file = qmpshell("-n", "--schema", str(saved), "-c", ".schema")
     assert from_file.stdout == f"schema: the file {saved}, {count} commands\n"
-    bundled = qmpshell("-n", "-c", ".schema")
+    bundled = qmpshell("-n", "-c", ".schema", env=empty_cache(tmp_path))
     assert bundled.stdout.startswith("schema: the bundled QMP spec, ")
 
 
@@ -56,11 +56,11 @@ def test_schema_save_errors_are_one_line(qemu: QemuProcess, tmp_path: Path) -> N
     assert r.stdout == "goes on\n"
     assert r.stderr.startswith(f"<command>:1: error: {target}: cannot write: ")
     assert len(r.stderr.splitlines()) == 1
-    r = qmpshell("-n", "-c", f".schema save {tmp_path / 's.json'}")
+    r = qmpshell("-n", "-c", f".schema save {tmp_path / 's.json'}", env=empty_cache(tmp_path))
     assert r.returncode == 1
     assert r.stderr == ("<command>:1: error: .schema save needs a server: it saves the "
                         "connected QEMU's own schema\n")
-    r = qmpshell("-n", "-c", ".schema load x")
+    r = qmpshell("-n", "-c", ".schema load x", env=empty_cache(tmp_path))
     assert r.stderr == "<command>:1: error: .schema takes nothing, or save FILE: " \
                        ".schema save FILE\n"
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.cli import ISOLATED, messages, qmpshell, sock
+from helpers.cli import ISOLATED, empty_cache, messages, qmpshell, sock
 from helpers.fake_server import FakeQMP
 from helpers.qemu_process import QemuProcess
 
@@ -202,8 +202,9 @@ def test_logfile_server_gets_the_real_password(tmp_path: Path) -> None:
 
 
 # -- --dry-run -------------------------------------------------------------------
-def test_dry_run_prints_requests() -> None:
-    r = qmpshell("-n", "-c", "block_resize device=scratch size=1G", "-c", "query-status")
+def test_dry_run_prints_requests(tmp_path: Path) -> None:
+    r = qmpshell("-n", "-c", "block_resize device=scratch size=1G", "-c", "query-status",
+                 env=empty_cache(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         '{"execute": "block_resize", "arguments": {"device": "scratch", "size": 1073741824}}',
@@ -213,7 +214,7 @@ def test_dry_run_prints_requests() -> None:
 def test_dry_run_errors_name_file_and_line(tmp_path: Path) -> None:
     session = tmp_path / "s.qmp"
     session.write_text("query-status\nblock_resize device=d size=huge\nquery-block\n")
-    r = qmpshell("--dry-run", "-f", str(session))
+    r = qmpshell("--dry-run", "-f", str(session), env=empty_cache(tmp_path))
     assert r.returncode == 1
     assert len(r.stdout.splitlines()) == 2
     assert r.stderr.startswith(f"{session}:2: error: column ")
@@ -221,17 +222,18 @@ def test_dry_run_errors_name_file_and_line(tmp_path: Path) -> None:
     assert len(r.stdout.splitlines()) == 1
 
 
-def test_dry_run_transaction_over_lines() -> None:
+def test_dry_run_transaction_over_lines(tmp_path: Path) -> None:
     r = qmpshell("-n", stdin="transaction(\n"
                  "  blockdev-snapshot-sync device=d snapshot-file=/tmp/s.qcow2\n"
-                 ")\n")
+                 ")\n", env=empty_cache(tmp_path))
     assert r.returncode == 0, r.stderr
     (request,) = messages(r.stdout)
     assert request["execute"] == "transaction"
     assert request["arguments"]["actions"] == [{
         "type": "blockdev-snapshot-sync",
         "data": {"device": "d", "snapshot-file": "/tmp/s.qcow2"}}]
-    r = qmpshell("-n", stdin="transaction(\n  blockdev-snapshot-sync device=d snapshot-file=x\n")
+    r = qmpshell("-n", stdin="transaction(\n  blockdev-snapshot-sync device=d snapshot-file=x\n",
+                 env=empty_cache(tmp_path))
     assert r.returncode == 1
     assert r.stderr.startswith("<stdin>:2: error: ")
 

@@ -27,6 +27,12 @@ def qmpshell(*args: str, stdin: str | None = None, env: dict[str, str] | None = 
                           capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+def empty_cache(tmp: Path) -> dict[str, str]:
+    """The environment of a run that finds no cached schema (a dry run then
+    checks against the bundled table, not the last QEMU another test used)."""
+    return {"XDG_CACHE_HOME": str(tmp / "empty-cache")}
+
+
 def messages(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines()]
 

@@ -4,6 +4,7 @@ nested lines typed by QEMU 7.2's own ``query-qmp-schema``."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,12 @@ def test_dump_guest_memory_example_without_paging_is_refused_naming_paging() -> 
         "dump-guest-memory: missing required argument 'paging' (boolean)")
 
 
+def bundled_only(tmp_path: Path) -> dict[str, str]:
+    """No cached schema: the dry run checks against the bundled table."""
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+
 def test_dry_run_prints_every_example_request(tmp_path: Path) -> None:
     """The rendered examples as a session file through ``qmpshell --dry-run``
     (``--show-secrets``: the examples' passwords as written)."""
@@ -88,7 +95,7 @@ def test_dry_run_prints_every_example_request(tmp_path: Path) -> None:
     session.write_text("".join(format_request(r, BUNDLED) + "\n" for r in usable))
     done = subprocess.run([sys.executable, "-m", "qmpshell", "--dry-run", "--compact",
                            "--show-secrets", "-f", str(session)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=bundled_only(tmp_path))
     assert done.returncode == 0, done.stderr
     printed = [json.loads(line) for line in done.stdout.splitlines()]
     expected = [without_empty_arguments(r) for r in usable]
@@ -103,7 +110,7 @@ def test_dry_run_refuses_the_dump_guest_memory_example_naming_paging(tmp_path: P
     session.write_text(format_request(_example(DUMP_GUEST_MEMORY_WITHOUT_PAGING), BUNDLED)
                        + "\n")
     done = subprocess.run([sys.executable, "-m", "qmpshell", "-n", "-f", str(session)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=bundled_only(tmp_path))
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"{session}:1: error:" in done.stderr
