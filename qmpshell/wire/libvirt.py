@@ -291,6 +291,7 @@ class LibvirtConnection:
         self._lost: str | None = None
         self._closed = False
         self._interrupted = False
+        self._watcher: Callable[[], None] | None = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -382,6 +383,22 @@ class LibvirtConnection:
         self._interrupted = True
         self._nudge()
 
+    def watch(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` on the calling thread's asyncio loop (the
+        prompt's) whenever events arrive or the connection goes; None stops."""
+        if callback is None:
+            self._watcher = None
+            return
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(callback)
+
+        self._watcher = wake
+
     def close(self) -> None:
         if self._closed:
             return
@@ -399,12 +416,12 @@ class LibvirtConnection:
             self._events.append((self._seq, event))
         if self.host.log is not None:
             self.host.log(RECEIVED, event)
-        self._nudge()
+        self._nudge(watchers=True)
 
     def lose(self, reason: str) -> None:
         if self._lost is None:
             self._lost = reason
-        self._nudge()
+        self._nudge(watchers=True)
 
     # -- helpers ---------------------------------------------------------------
     def _reply(self, message: dict[str, Any]) -> Reply:
@@ -432,9 +449,13 @@ class LibvirtConnection:
         return self._reply({"error": {"class": "GenericError",
                                       "desc": f"libvirt: {libvirt_message(exc)}"}})
 
-    def _nudge(self) -> None:
+    def _nudge(self, watchers: bool = False) -> None:
+        """Wake a waiting call; with ``watchers``, the prompt's watcher too."""
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
+        watcher = self._watcher
+        if watchers and watcher is not None:
+            watcher()
 
     def _sleep(self, deadline: float | None) -> bool:
         """Wait for a nudge until ``deadline``; False when it passed.

@@ -108,3 +108,23 @@ def test_daemon_stopping_loses_the_connection(libvirt_daemon: LibvirtDaemon,
             conn.execute({"execute": "query-status"})
     finally:
         conn.close()
+
+
+def test_watch_wakes_the_prompt_loop(libvirt_daemon: LibvirtDaemon, libvirt_domain: str) -> None:
+    import asyncio
+
+    [conn] = _open(libvirt_daemon, libvirt_domain)
+
+    async def watched() -> dict:
+        woke = asyncio.Event()
+        conn.watch(woke.set)
+        await asyncio.get_running_loop().run_in_executor(
+            None, libvirt_daemon.virsh, "suspend", libvirt_domain)
+        await asyncio.wait_for(woke.wait(), 10)
+        conn.watch(None)
+        return _wait_for_event(conn, "STOP")
+
+    try:
+        assert asyncio.run(watched())["event"] == "STOP"
+    finally:
+        conn.close()

@@ -1,0 +1,102 @@
+"""Named connections, @TARGET lines and gathered fan-out output (no QEMU)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qmpshell.errors import ParseError, QmpShellError
+from qmpshell.runner.fleet import ConnectionSet, default_name, split_named, split_target
+from qmpshell.runner.gather import Outcome, gather, render_gathered, summary
+from qmpshell.wire.connection import Reply
+
+
+class FakeConn:
+    def __init__(self, name: str, version: tuple[int, int, int] = (7, 2, 0)) -> None:
+        self.name = name
+        self.connected = True
+        major, minor, micro = version
+        self.greeting: dict[str, Any] | None = {"QMP": {"version": {"qemu": {
+            "major": major, "minor": minor, "micro": micro}}}}
+
+    def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
+        return Reply({"return": {}}, 1)
+
+    def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
+        return []
+
+    def wait_events(self, timeout: float | None = None) -> bool:
+        return False
+
+    def lost_reason(self) -> str | None:
+        return None if self.connected else "the server closed the connection"
+
+    def interrupt(self) -> None: ...
+
+    def close(self) -> None:
+        self.connected = False
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("src=/run/src.sock", ("src", "/run/src.sock")),
+    ("/run/a=b.sock", (None, "/run/a=b.sock")),
+    ("web-1=localhost:4444", ("web-1", "localhost:4444")),
+    ("localhost:4444", (None, "localhost:4444")),
+    ("=x", (None, "=x")),
+])
+def test_split_named(spec: str, expected: tuple[str | None, str]) -> None:
+    assert split_named(spec) == expected
+
+
+@pytest.mark.parametrize(("address", "name"), [
+    ("/tmp/vm/src.sock", "src"), ("qmp.sock", "qmp"), ("/run/qmp", "qmp"),
+    ("localhost:4444", "localhost:4444"), ("[::1]:4444", "[::1]:4444"),
+])
+def test_default_name(address: str, name: str) -> None:
+    assert default_name(address) == name
+
+
+def test_split_target() -> None:
+    assert split_target("@dst .wait RESUME") == ("dst", ".wait RESUME")
+    assert split_target("  @web-* query-status") == ("web-*", "query-status")
+    assert split_target("query-status") == (None, "query-status")
+    with pytest.raises(ParseError, match="@dst needs a line"):
+        split_target("@dst")
+    with pytest.raises(ParseError, match="@ needs a VM name"):
+        split_target("@ stop")
+
+
+def test_set_names_current_and_match() -> None:
+    vms = ConnectionSet()
+    a = vms.add("qmp", FakeConn("a"))
+    b = vms.add("qmp", FakeConn("b"))
+    web = vms.add("web-1", FakeConn("w"), explicit=True)
+    assert (a.name, b.name, web.name) == ("qmp", "qmp-2", "web-1")
+    assert vms.current is a
+    assert [m.name for m in vms.match("all")] == ["qmp", "qmp-2", "web-1"]
+    assert [m.name for m in vms.match("qmp*")] == ["qmp", "qmp-2"]
+    assert vms.match("web-1") == [web]
+    with pytest.raises(QmpShellError, match="already exists"):
+        vms.add("web-1", FakeConn("x"), explicit=True)
+    with pytest.raises(QmpShellError, match="no VM matches @db-\\*"):
+        vms.match("db-*")
+    with pytest.raises(QmpShellError, match="did you mean web-1"):
+        vms.use("web-2")
+    vms.use("web-1")
+    assert vms.current is web
+    vms.remove("web-1")
+    assert vms.current is a and vms.names == ["qmp", "qmp-2"]
+    assert a.version == "7.2.0" and a.kind == "qmp" and a.state == "connected"
+
+
+def test_gathered_output_groups_identical_replies() -> None:
+    outcomes = [Outcome("a", ('{"return": {}}',), True),
+                Outcome("b", ('error: CommandNotFound: nope',), False),
+                Outcome("c", ('{"return": {}}',), True)]
+    assert gather(outcomes) == [(["a", "c"], '{"return": {}}'),
+                                (["b"], "error: CommandNotFound: nope")]
+    blocks = render_gathered("all", outcomes)
+    assert blocks[0] == '---------------\na,c (2)\n---------------\n{"return": {}}'
+    assert blocks[-1] == "@all: 3 VMs, 2 succeeded, 1 failed (b)"
+    assert summary("x", outcomes[:1]) == "@x: 1 VM, 1 succeeded"
