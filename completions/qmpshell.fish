@@ -46,6 +46,8 @@ complete -c qmpshell -n __qmpshell_ours -s H -l hmp -d 'HMP mode: lines go throu
 complete -c qmpshell -n __qmpshell_ours -s N -l skip-negotiation -d 'no greeting/qmp_capabilities (qemu-guest-agent)'
 complete -c qmpshell -n __qmpshell_ours -l record -r -F -d 'append each executed line to FILE, replayable with -f'
 complete -c qmpshell -n __qmpshell_ours -l spawn -d 'start QEMU ($QEMU or qemu-system-x86_64) with a private QMP socket and connect'
+complete -c qmpshell -n __qmpshell_ours -l domain -x -d 'a libvirt guest by name, or a glob of running ones (repeatable; needs pip install \'qmpshell[libvirt]\')'
+complete -c qmpshell -n __qmpshell_ours -l connect -x -d 'the libvirt URI for --domain, as in virsh (default $LIBVIRT_DEFAULT_URI, else libvirt\'s own)'
 complete -c qmpshell -n __qmpshell_ours -l schema -r -F -d 'a spec file or a saved query-qmp-schema reply to use'
 complete -c qmpshell -n __qmpshell_ours -l color -x -a 'auto always never' -d 'colour output (default auto; NO_COLOR is honoured)'
 complete -c qmpshell -n __qmpshell_ours -l style -x -d 'pygments style for highlighting (e.g. monokai, default)'

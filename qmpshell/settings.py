@@ -9,10 +9,22 @@ environment or at ``sys.argv``.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_STYLE = "default"
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
+
+
+def split_named(spec: str) -> tuple[str | None, str]:
+    """``NAME=ADDRESS`` → (NAME, ADDRESS); a plain address → (None, address).
+    A ``=`` inside a path (``/run/a=b.sock``) is part of the address."""
+    name, sep, address = spec.partition("=")
+    if sep and address and "/" not in name and _NAME.fullmatch(name):
+        return name, address
+    return None, spec
 
 
 @dataclass(frozen=True)
@@ -20,6 +32,12 @@ class Settings:
     """The effective options of one qmpshell run."""
 
     address: str | None = None
+    """The first (or only) address, without its name."""
+    addresses: tuple[tuple[str | None, str], ...] = ()
+    """Every address given, as (name or None, address)."""
+    domains: tuple[str, ...] = ()
+    """--domain: libvirt guests by name or glob."""
+    libvirt_uri: str | None = None
     commands: tuple[str, ...] = ()
     file: str | None = None
     exit_on_error: bool = False
@@ -74,8 +92,15 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
     interactive = not args.commands and args.file is None and stdin_tty and not (
         args.list_commands or args.print_config)
     pretty = args.pretty if args.pretty is not None else stdout_tty
+    given = list(getattr(args, "addresses", None) or [])
+    if not given and getattr(args, "address", None):
+        given = [args.address]  # from the config file
+    addresses = tuple(split_named(spec) for spec in given)
     return Settings(
-        address=args.address,
+        address=addresses[0][1] if addresses else None,
+        addresses=addresses,
+        domains=tuple(getattr(args, "domains", None) or ()),
+        libvirt_uri=getattr(args, "libvirt_uri", None),
         commands=tuple(args.commands),
         file=args.file,
         exit_on_error=args.exit_on_error,

@@ -246,7 +246,7 @@ def zsh_script(parser: argparse.ArgumentParser) -> str:
     options = read_options(parser)
     specs = [s for o in options for s in _zsh_spec(o)]
     metavar = positional_metavar(parser)
-    specs.append(_zsh_quote(f"1:{metavar}:_qmpshell_addresses"))
+    specs.append(_zsh_quote(f"*:{metavar}:_qmpshell_addresses"))  # any number of VMs
     globs = " ".join(f"{g}(N=)" for g in SOCKET_GLOBS)
     body = " \\\n    ".join(specs)
     return f"""\

@@ -252,7 +252,7 @@ def load_config(path: Path) -> tuple[ConfigValues, list[str]]:
 def _from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The settings the command line gave (options left at None say nothing)."""
     given: dict[str, Any] = {
-        "address": getattr(args, "address", None),
+        "address": (getattr(args, "addresses", None) or [None])[0],
         "pretty": getattr(args, "pretty", None),
         "color": getattr(args, "color", None),
         "style": getattr(args, "style", None),
@@ -272,9 +272,10 @@ def merge_settings(config: ConfigValues, args: argparse.Namespace) -> dict[str, 
     ``args`` is the parsed command line (``build_parser().parse_args()``),
     whose overridable options default to None so that 'not given' shows.
     With ``--spawn`` the file's address does not apply: the shell connects
-    to the QEMU it starts."""
+    to the QEMU it starts, nor with ``--domain``: to the libvirt guests."""
     from_args = _from_args(args)
-    ignored = {"address"} if getattr(args, "spawn", False) else set()
+    ignored = ({"address"} if getattr(args, "spawn", False) or getattr(args, "domains", None)
+               else set())
     merged = {}
     for key in CONFIG_KEYS:
         if key in from_args:

@@ -16,6 +16,8 @@ EPILOG = """\
 examples:
   qmpshell /tmp/qmp.sock                      open the prompt on a UNIX socket
   qmpshell localhost:4444                     ... or on a TCP address
+  qmpshell src=/run/src.sock dst=/run/dst.sock   two VMs: @src, @dst, @all address lines
+  qmpshell --domain web1                      a libvirt guest (--connect URI as in virsh)
   qmpshell --spawn                            start a throwaway QEMU and connect
   qmpshell --spawn -- -machine q35 -m 512     ... with your own QEMU arguments
   qmpshell SOCK -c 'block_resize device=scratch size=1G' -c query-block
@@ -64,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("address", nargs="?", metavar="ADDRESS",
-                   help="UNIX socket path, or HOST:PORT")
+    p.add_argument("addresses", nargs="*", metavar="[NAME=]ADDRESS",
+                   help="UNIX socket path, or HOST:PORT; several for several VMs, each "
+                   "named by NAME= or by its socket's file name")
     p.add_argument("-c", "--command", dest="commands", action="append", default=[],
                    metavar="LINE", help="run LINE, then exit (repeatable, in order)")
     p.add_argument("-f", "--file", dest="file", metavar="FILE",
@@ -95,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spawn", action="store_true",
                    help="start QEMU ($QEMU or qemu-system-x86_64) with a private QMP "
                    "socket and connect; arguments after -- go to QEMU")
+    p.add_argument("--domain", dest="domains", action="append", default=[], metavar="NAME",
+                   help="a libvirt guest by name, or a glob of running ones (repeatable; "
+                   "needs pip install 'qmpshell[libvirt]')")
+    p.add_argument("--connect", dest="libvirt_uri", metavar="URI",
+                   help="the libvirt URI for --domain, as in virsh (default "
+                   "$LIBVIRT_DEFAULT_URI, else libvirt's own)")
     p.add_argument("--schema", metavar="FILE",
                    help="a spec file or a saved query-qmp-schema reply to use")
     p.add_argument("--color", choices=("auto", "always", "never"), default=None,

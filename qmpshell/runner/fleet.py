@@ -27,15 +27,6 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 _GLOB = frozenset("*?[")
 
 
-def split_named(spec: str) -> tuple[str | None, str]:
-    """``NAME=ADDRESS`` → (NAME, ADDRESS); a plain address → (None, address).
-    A ``=`` inside a path (``/run/a=b.sock``) is part of the address."""
-    name, sep, address = spec.partition("=")
-    if sep and address and "/" not in name and _NAME.fullmatch(name):
-        return name, address
-    return None, spec
-
-
 def default_name(address: str) -> str:
     """The name of a connection the user did not name: a socket's file name
     without its extension, else the address as typed (``HOST:PORT``)."""

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import ParseError, QmpShellError
-from qmpshell.runner.fleet import ConnectionSet, default_name, split_named, split_target
+from qmpshell.runner.fleet import ConnectionSet, default_name, split_target
 from qmpshell.runner.gather import Outcome, gather, render_gathered, summary
+from qmpshell.settings import split_named
 from qmpshell.wire.connection import Reply
 
 
@@ -100,3 +101,19 @@ def test_gathered_output_groups_identical_replies() -> None:
     assert blocks[0] == '---------------\na,c (2)\n---------------\n{"return": {}}'
     assert blocks[-1] == "@all: 3 VMs, 2 succeeded, 1 failed (b)"
     assert summary("x", outcomes[:1]) == "@x: 1 VM, 1 succeeded"
+
+
+def test_command_line_takes_several_named_addresses_and_domains() -> None:
+    from qmpshell.cli.options import build_parser
+    from qmpshell.settings import settings_from_args
+
+    def settings(*argv: str):  # type: ignore[no-untyped-def]
+        return settings_from_args(build_parser().parse_args(list(argv)), [], env={},
+                                  stdin_tty=False, stdout_tty=False)
+
+    many = settings("src=/run/src.sock", "/run/dst.sock", "-c", "@all query-status")
+    assert many.addresses == (("src", "/run/src.sock"), (None, "/run/dst.sock"))
+    assert many.address == "/run/src.sock"
+    libvirt = settings("--domain", "web-*", "--domain", "db", "--connect", "qemu:///system")
+    assert (libvirt.domains, libvirt.libvirt_uri, libvirt.address) == (
+        ("web-*", "db"), "qemu:///system", None)
