@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from qmpshell import jsonlimit
+
 MASK = "********"
 
 SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "cookie"})
@@ -163,8 +165,9 @@ def mask_request(request: dict[str, Any]) -> dict[str, Any]:
 # -- lines -----------------------------------------------------------------------
 
 # One pass over the line: a word is a run of quoted strings and other
-# non-blank characters (one character per step: no backtracking).
-_WORD = r"""(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s"'])+"""
+# non-blank characters; the alternatives start with different characters and
+# nothing follows the run, so the engine never backtracks.
+_WORD = r"""(?:[^\s"']+|"(?:[^"\\]+|\\.)*"?|'[^']*'?)+"""
 _JSON_PAIR = r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)"'
 
 
@@ -218,7 +221,7 @@ def _mask_json_line(line: str) -> str:
     """A raw JSON request: masked through :func:`mask_value` when it parses
     (written back only if something was masked), by pairs otherwise."""
     try:
-        message = json.loads(line)
+        message = jsonlimit.loads(line)
     except (ValueError, RecursionError):
         return _mask_json_pairs(line)
     masked = mask_value(message)

@@ -211,6 +211,9 @@ def parse_config(text: str, path: Path) -> tuple[ConfigValues, list[str]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         return ConfigValues(), [_syntax_error(path, text, e)]
+    except RecursionError:
+        return ConfigValues(), [f"{path}: arrays or inline tables nested too deeply; "
+                                "the file is ignored"]
     values: dict[str, Any] = {}
     warnings = []
     for key, value in data.items():

@@ -50,7 +50,7 @@ def _shorthand_formatter() -> Formatter | None:
     def formatter(request: dict[str, Any], schema: Schema | None) -> str | None:
         try:
             return format_request(request, schema)
-        except (ValueError, TypeError, QmpShellError):
+        except (ValueError, TypeError, QmpShellError, RecursionError):
             return None
 
     return formatter
@@ -72,8 +72,15 @@ def request_line(request: dict[str, Any], schema: Schema | None,
     masked = mask_request(request)
     text = formatter(masked, schema) if formatter is not None else None
     if text is None or not text.strip():
-        text = json.dumps(masked, ensure_ascii=False)
+        text = _one_line_json(masked)
     return text.rstrip("\n")
+
+
+def _one_line_json(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:  # deeper than any decoder of ours lets through
+        raise RecordError("a request nested too deeply to record") from None
 
 
 def header(started: datetime, qemu_version: str | None) -> str:

@@ -138,7 +138,10 @@ class Renderer:
         return visible(text)
 
     def _json(self, message: Any) -> str:
-        text = indented(message) if self.pretty else compact(message)
+        try:
+            text = indented(message) if self.pretty else compact(message)
+        except RecursionError:  # deeper than the decoders let through: never
+            return "(a message nested too deeply to show)"
         if not self.color:
             return text
         return highlight_json(text, self.style)

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from qmpshell import jsonlimit
 from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
@@ -82,7 +83,7 @@ def entry_path(cache_dir: Path, key: str) -> Path:
 def load(cache_dir: Path, key: str) -> CacheEntry | None:
     """The cached entry for ``key``; None when absent, unreadable or corrupt."""
     try:
-        data = json.loads(entry_path(cache_dir, key).read_bytes())
+        data = jsonlimit.loads(entry_path(cache_dir, key).read_bytes())
         if data.get("format") != FORMAT or data.get("key") != key:
             return None
         digest = data["digest"]
@@ -90,8 +91,8 @@ def load(cache_dir: Path, key: str) -> CacheEntry | None:
             return None
         return CacheEntry(schema=schema_from_json(data["schema"]), digest=digest,
                           qemu=_str(data.get("qemu", "")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # a corrupt entry is a cache miss: the server is asked again
 
 
 def newest(cache_dir: Path) -> CacheEntry | None:

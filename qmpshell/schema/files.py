@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from qmpshell import jsonlimit
 from qmpshell.errors import SchemaError
 from qmpshell.schema.introspect import qapi_entries, schema_from_qapi
 from qmpshell.schema.model import Schema
@@ -35,9 +36,11 @@ def load_schema_file(path: Path | str) -> Schema:
 
 def _schema_from_reply_text(text: str, path: Path) -> Schema:
     try:
-        data = json.loads(text)
+        data = jsonlimit.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    except ValueError as exc:
+        raise SchemaError(f"{path}: {exc}") from exc
     try:
         return schema_from_qapi(data, source=str(path))
     except SchemaError as exc:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from qmpshell import jsonlimit
 from qmpshell.errors import SchemaError
 from qmpshell.schema.model import Example
 
@@ -431,7 +432,7 @@ def _read_examples(rest: list[SourceLine]) -> Iterator[Example]:
             k += 1
         source = "\n".join(chunk)
         try:
-            value = json.loads(source)
+            value = jsonlimit.loads(source)
         except ValueError:
             yield Example(line=first.number, direction=direction, text=source, valid=False)
         else:

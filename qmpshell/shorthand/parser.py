@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from qmpshell import jsonlimit
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
 from qmpshell.shorthand.values import Literal, Tree, Typer, Word, bare_literal
@@ -308,9 +309,11 @@ def _json_request(tokens: list[_Token]) -> Request:
     if len(tokens) > 1:
         raise ParseError("unexpected text after the JSON request", tokens[1].column)
     try:
-        request = json.loads(first.raw)
+        request = jsonlimit.loads(first.raw)
     except json.JSONDecodeError as err:
         raise ParseError(f"invalid JSON: {err.msg}", first.column + err.pos) from None
+    except jsonlimit.TooDeep as err:
+        raise ParseError(f"invalid JSON: {err}", first.column) from None
     except (ValueError, RecursionError):
         raise ParseError("invalid JSON: too large or too deeply nested", first.column) from None
     if not isinstance(request, dict) or not (

@@ -36,7 +36,11 @@ class MessageLog:
         entry = {"time": self._now().isoformat(timespec="microseconds"),
                  "direction": direction,
                  "message": mask_value(message)}
-        self._stream.write(json.dumps(entry) + "\n")
+        try:
+            line = json.dumps(entry)
+        except RecursionError:  # deeper than the decoders let through: never
+            line = json.dumps({**entry, "message": "(nested too deeply to log)"})
+        self._stream.write(line + "\n")
         self._stream.flush()
 
     def close(self) -> None:

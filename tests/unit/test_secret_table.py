@@ -286,17 +286,18 @@ def cost(text: str) -> float:
     for _ in range(3):
         start = time.perf_counter()
         mask_line(text)
-        mask_hmp(text)
+        mask_line(".hmp " + text)
         best = min(best, time.perf_counter() - start)
     return best
 
 
 @pytest.mark.parametrize("unit", PATHOLOGICAL)
 def test_masking_is_linear_in_the_line_length(unit: str) -> None:
-    """10x the text costs about 10x (a generous 40x allowed), not 100x."""
-    small = (unit * (10_000 // len(unit) + 1))[:10_000]
+    """20x the text costs about 20x (up to 120x allowed, for a busy machine),
+    not the 400x of a quadratic pass."""
+    small = (unit * (5_000 // len(unit) + 1))[:5_000]
     large = (unit * (100_000 // len(unit) + 1))[:100_000]
-    assert cost(large) < 40 * max(cost(small), 1e-4)
+    assert cost(large) < 120 * max(cost(small), 1e-4)
 
 
 def test_a_100_kb_paste_with_a_secret_is_masked_whole() -> None:
