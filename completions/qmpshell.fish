@@ -59,4 +59,5 @@ complete -c qmpshell -n __qmpshell_ours -l tls-cert -r -F -d 'client certificate
 complete -c qmpshell -n __qmpshell_ours -l tls-key -r -F -d 'client key for TLS'
 complete -c qmpshell -n __qmpshell_ours -l list-commands -d 'print the command names (from the server when ADDRESS is given, else the bundled table) and exit'
 complete -c qmpshell -n __qmpshell_ours -l print-config -d 'print the effective settings and exit'
+complete -c qmpshell -n __qmpshell_ours -l debug -d 'log the shell\'s own decisions to stderr (schema chosen, cache, confirmations, reconnects), for bug reports'
 complete -c qmpshell -n __qmpshell_ours -s V -l version -d 'show program\'s version number and exit'

@@ -67,6 +67,8 @@ class Settings:
     """-v and -n print passwords as sent (for debugging one's own machine)."""
     interactive: bool = False
     """No -c/-f and stdin is a terminal: the prompt runs."""
+    debug: bool = False
+    """--debug or QMPSHELL_DEBUG: the shell's decisions logged to stderr."""
 
     @property
     def tls(self) -> bool:
@@ -128,4 +130,6 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
         print_config=args.print_config,
         show_secrets=bool(getattr(args, "show_secrets", False)),
         interactive=interactive,
+        debug=bool(getattr(args, "debug", False))
+        or env.get("QMPSHELL_DEBUG", "") not in ("", "0"),
     )

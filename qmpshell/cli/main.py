@@ -32,6 +32,8 @@ from qmpshell.cli.config import (
     merge_settings,
 )
 from qmpshell.cli.options import build_parser, split_qemu_args
+from qmpshell.debug import enable as enable_debug
+from qmpshell.debug import note
 from qmpshell.errors import ConnectError, QmpShellError, SchemaError
 from qmpshell.settings import Settings, settings_from_args
 from qmpshell.terminaltext import visible
@@ -86,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if settings.print_config:
         sys.stdout.write(format_config(merged, config_file))
         return EXIT_OK
+    if settings.debug:
+        enable_debug()
+        note("cli", "%s run", "interactive" if settings.interactive else "scripted")
     try:
         check_usage(settings)
         return asyncio.run(_guarded(settings))
@@ -187,7 +192,9 @@ async def run(settings: Settings) -> int:
         schema = bundled if schema is None else schema
         if settings.list_commands:
             return await list_live_commands(conn)
-        if wants_live_schema(settings):
+        if not wants_live_schema(settings):
+            note("schema", "not reading the server's schema: %s", _why_not_live(settings))
+        else:
             try:
                 schema = await live_schema(conn, schema)
             except ConnectError:
@@ -255,8 +262,14 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
 
     async def reconnect(address: str) -> Connection:
         old = runner.connection
+        note("connect", ".connect: connecting to %s", address)
         conn = make_connection(settings, address, old.log if old is not None else None)
-        await conn.connect()
+        try:
+            await conn.connect()
+        except ConnectError as error:
+            note("connect", "%s: %s; the old connection is kept", address, error)
+            raise
+        note("connect", "connected to %s", address)
         return conn
 
     status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
@@ -333,6 +346,7 @@ def load_schema(settings: Settings) -> Schema:
         if settings.schema_file:
             from qmpshell.schema.offline import schema_from_file
 
+            note("schema", "using --schema %s", settings.schema_file)
             return schema_from_file(settings.schema_file, bundled)
     except OSError as exc:
         raise SchemaError(f"cannot read {settings.schema_file}: {exc.strerror}") from None
@@ -344,7 +358,9 @@ def load_schema(settings: Settings) -> Schema:
             qemu = cached.source.removeprefix(CACHED_PREFIX)
             sys.stderr.write(f"qmpshell: checking against the schema of QEMU {qemu}, the last "
                              "one connected to (--schema FILE chooses another)\n")
+            note("schema", "dry run: the cached schema of the QEMU connected to last")
             return cached
+    note("schema", "the bundled table")
     return bundled
 
 
@@ -361,6 +377,14 @@ def wants_live_schema(settings: Settings) -> bool:
     return not (settings.schema_file or settings.skip_negotiation or settings.hmp)
 
 
+def _why_not_live(settings: Settings) -> str:
+    if settings.skip_negotiation:
+        return "--skip-negotiation (no query-qmp-schema)"
+    if settings.hmp:
+        return "HMP mode"
+    return "--schema given"
+
+
 async def live_schema(conn: Connection, bundled: Schema) -> Schema:
     """The server's own schema (cached on disk per QEMU build) merged with the
     bundled documentation; the bundled table when the server cannot say."""
@@ -371,9 +395,13 @@ async def live_schema(conn: Connection, bundled: Schema) -> Schema:
                                         schema_cache_dir())
     except ConnectError:
         raise
-    except QmpShellError:
+    except QmpShellError as error:
+        note("schema", "the server's schema could not be read (%s): bundled table kept", error)
         return bundled
-    return labelled(schema, conn)
+    schema = labelled(schema, conn)
+    note("schema", "using the server's schema: %s, %d commands", schema.source,
+         len(schema.commands))
+    return schema
 
 
 async def live_schemas_of(conn: Connection, bundled: Schema) -> AsyncIterator[Schema]:

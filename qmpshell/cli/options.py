@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "given, else the bundled table) and exit")
     p.add_argument("--print-config", action="store_true",
                    help="print the effective settings and exit")
+    p.add_argument("--debug", action="store_true",
+                   help="log the shell's own decisions to stderr (schema chosen, cache, "
+                   "confirmations, reconnects), for bug reports; also QMPSHELL_DEBUG=1")
     p.add_argument("-V", "--version", action="version", version=f"qmpshell {__version__}")
     return p
 

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from qmpshell import jsonlimit
+from qmpshell.debug import note
 from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
@@ -82,17 +83,27 @@ def entry_path(cache_dir: Path, key: str) -> Path:
 
 def load(cache_dir: Path, key: str) -> CacheEntry | None:
     """The cached entry for ``key``; None when absent, unreadable or corrupt."""
+    path = entry_path(cache_dir, key)
     try:
-        data = jsonlimit.loads(entry_path(cache_dir, key).read_bytes())
+        data = jsonlimit.loads(path.read_bytes())
         if data.get("format") != FORMAT or data.get("key") != key:
+            note("schema.cache", "miss: %s is of another format or QEMU", path)
             return None
         digest = data["digest"]
         if not isinstance(digest, str):
+            note("schema.cache", "miss: %s has no digest", path)
             return None
-        return CacheEntry(schema=schema_from_json(data["schema"]), digest=digest,
-                          qemu=_str(data.get("qemu", "")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return None  # a corrupt entry is a cache miss: the server is asked again
+        entry = CacheEntry(schema=schema_from_json(data["schema"]), digest=digest,
+                           qemu=_str(data.get("qemu", "")))
+    except FileNotFoundError:
+        note("schema.cache", "miss: no %s", path)
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        # a corrupt entry is a cache miss: the server is asked again
+        note("schema.cache", "miss: %s unreadable (%s)", path, error)
+        return None
+    note("schema.cache", "hit: %s", path)
+    return entry
 
 
 def newest(cache_dir: Path) -> CacheEntry | None:
@@ -135,7 +146,9 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = ""
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        note("schema.cache", "not stored: %s is not writable", cache_dir)
         return False
+    note("schema.cache", "stored %s", entry_path(cache_dir, key))
     return True
 
 

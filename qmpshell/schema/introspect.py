@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from qmpshell.debug import note
 from qmpshell.errors import QMPError, SchemaError
 from qmpshell.schema import cache as schemacache
 from qmpshell.schema.model import Command, Event, Member, Schema, TypeInfo
@@ -250,17 +251,22 @@ async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
         cached = schemacache.load(cache_dir, key)
         if cached is not None:
             schemacache.mark_used(cache_dir, key)
+            note("schema", "the cache knows this QEMU build: its schema comes first")
             yield merge_schemas(cached.schema, bundled)
     reply = await execute({"execute": "query-qmp-schema"})
     if "error" in reply:
         _raise_unless_not_found(reply)
+        note("schema", "no query-qmp-schema: command names from query-commands")
         names = _return(await execute({"execute": "query-commands"}))
         yield merge_schemas(schema_from_commands(_command_names(names)), bundled)
         return
     entries = reply.get("return")
     digest = schemacache.reply_digest(entries)
     if cached is not None and cached.digest == digest:
+        note("schema", "the cached schema matches the server's")
         return
+    if cached is not None:
+        note("schema", "the cached schema differs from the server's: replaced")
     live = schema_from_qapi(entries)
     if cache_dir is not None and key is not None:
         schemacache.store(cache_dir, key, live, digest, qemu)
