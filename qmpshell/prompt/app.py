@@ -31,6 +31,7 @@ from prompt_toolkit.formatted_text.utils import split_lines
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.patch_stdout import patch_stdout
@@ -42,7 +43,7 @@ from pygments.util import ClassNotFound
 from qmpshell.errors import ConnectError, QmpShellError
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.history import MaskedFileHistory
-from qmpshell.prompt.keys import TabKey
+from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
 from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
@@ -111,6 +112,7 @@ class Repl:
         completer = None if settings.hmp else QmpCompleter(
             self.schema, self.live, in_transaction=lambda: runner.in_transaction)
         tab = TabKey(completer.tab, completer) if completer is not None else None
+        self.pending = PendingInput()
         self.session: PromptSession[str] = PromptSession(
             message=self.prompt_text,
             completer=completer,
@@ -124,7 +126,7 @@ class Repl:
             style=make_style(settings.style),
             include_default_pygments_style=False,
             color_depth=None if settings.color else ColorDepth.MONOCHROME,
-            key_bindings=key_bindings(tab),
+            key_bindings=key_bindings(tab, self.pending),
             input=input,
             output=output,
         )
@@ -169,12 +171,17 @@ class Repl:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
                 while not self.runner.stopped:
-                    try:
-                        line = await self.session.prompt_async(handle_sigint=False)
-                    except KeyboardInterrupt:
-                        continue
-                    except EOFError:
-                        break
+                    line = self.pending.next_line()
+                    if line is not None:
+                        self.enter(line)
+                    else:
+                        try:
+                            line = await self.session.prompt_async(
+                                handle_sigint=False, default=self.pending.take_unfinished())
+                        except KeyboardInterrupt:
+                            continue
+                        except EOFError:
+                            break
                     await self.handle(line)
         finally:
             self._closing = True
@@ -183,6 +190,12 @@ class Repl:
             await self._stop_watching()
             await self._stop_schema_loading()
         return 0
+
+    def enter(self, line: str) -> None:
+        """A pasted line, shown and kept in history as if typed and entered."""
+        self.print(self.prompt_text() + line)
+        if line.strip():
+            self.session.history.append_string(line)
 
     async def handle(self, line: str) -> None:
         """Run one line: the prompt's own dot-commands here, the rest through
@@ -220,6 +233,7 @@ class Repl:
         question = confirmation_prompt(self.request_of(line))
         if not question:
             return True
+        self.pending.add(typed_ahead(self.session.input))
         try:
             asker: PromptSession[str] = PromptSession(
                 input=self.session.input, output=self.session.output)
@@ -408,9 +422,14 @@ class Repl:
 
 # -- parts -------------------------------------------------------------------------
 
-def key_bindings(tab: TabKey | None) -> KeyBindings:
-    """Tab as readline does it (:class:`~qmpshell.prompt.keys.TabKey`)."""
+def key_bindings(tab: TabKey | None, pending: PendingInput) -> KeyBindings:
+    """Tab as readline does it (:class:`~qmpshell.prompt.keys.TabKey`); a
+    paste of several lines runs them one by one."""
     kb = KeyBindings()
+
+    @kb.add(Keys.BracketedPaste)
+    def _(event: KeyPressEvent) -> None:
+        paste(event.current_buffer, event.data, pending)
 
     @kb.add("tab", filter=~is_searching)
     def _(event: KeyPressEvent) -> None:

@@ -1,4 +1,5 @@
-"""Tab as readline does it, whatever the timing of the keys before it.
+"""Keys as a person's fingers expect them: Tab as readline does it, whatever
+the timing of the keys before it; pasted lines run one by one.
 
 prompt_toolkit completes while typing in a background coroutine, and drops a
 second request while one runs, so a Tab that arrives with the text before it
@@ -6,16 +7,24 @@ second request while one runs, so a Tab that arrives with the text before it
 line as it is at that key and decides at once (:func:`tab_choice` is pure and
 needs no server); the menus it shows are its own, so a coroutine still busy
 with an older text cannot undo them.
+
+A bracketed paste of several lines is entered line by line, each as if typed
+and followed by Enter (:class:`PendingInput`); a question takes only keys
+typed after it was asked (:func:`typed_ahead` sets earlier ones aside).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from prompt_toolkit.application import get_app
 from prompt_toolkit.buffer import Buffer, CompletionState
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.input import Input
+from prompt_toolkit.input.typeahead import get_typeahead
+from prompt_toolkit.keys import Keys
 
 from qmpshell.prompt.completion import Candidate, TabChoice
 
@@ -86,3 +95,60 @@ def show_menu(buffer: Buffer, completions: list[Completion]) -> CompletionState:
 def _completion(c: Candidate, word: str) -> Completion:
     return Completion(c.text, start_position=-len(word), display=c.display or c.text,
                       display_meta=c.meta)
+
+
+# -- paste and typed-ahead input ----------------------------------------------
+
+class PendingInput:
+    """Lines pasted or typed ahead that wait their turn: each runs as if typed
+    and entered at the prompt, in order; an unfinished last line is put on
+    the prompt for editing."""
+
+    def __init__(self) -> None:
+        self._text = ""
+
+    def add(self, text: str) -> None:
+        self._text += text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def next_line(self) -> str | None:
+        """The next whole line (None when only an unfinished one is left)."""
+        line, newline, rest = self._text.partition("\n")
+        if not newline:
+            return None
+        self._text = rest
+        return line
+
+    def take_unfinished(self) -> str:
+        """The text after the last whole line: for the next prompt's line."""
+        text, self._text = self._text, ""
+        return text
+
+
+def paste(buffer: Buffer, data: str, pending: PendingInput) -> None:
+    """A bracketed paste: text without a newline goes on the line; with
+    newlines, the first line is entered and the rest waits in ``pending``."""
+    data = data.replace("\r\n", "\n").replace("\r", "\n")
+    first, newline, rest = data.partition("\n")
+    buffer.insert_text(first)
+    if newline:
+        pending.add(rest)
+        buffer.validate_and_handle()
+
+
+def typed_ahead(input: Input) -> str:
+    """Keys that reached the terminal but no prompt yet, as text (Enter as a
+    newline, pastes whole; cursor keys and the like are dropped): taken
+    before a question is asked, so that only a key typed after it answers."""
+    keys = get_typeahead(input)
+    with contextlib.suppress(OSError, ValueError, NotImplementedError), input.raw_mode():
+        keys += input.read_keys()
+        keys += input.flush_keys()
+    text = []
+    for key in keys:
+        if key.key == Keys.BracketedPaste:
+            text.append(key.data.replace("\r\n", "\n").replace("\r", "\n"))
+        elif key.key in (Keys.ControlM, Keys.ControlJ):
+            text.append("\n")
+        elif len(key.data) == 1 and key.data.isprintable():
+            text.append(key.data)
+    return "".join(text)

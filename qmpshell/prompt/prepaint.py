@@ -28,6 +28,12 @@ PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
 """As :mod:`qmpshell.prompt.app` draws them (a test keeps the two in step)."""
 
+BRACKETED_PASTE_ON = "\x1b[?2004h"
+BRACKETED_PASTE_OFF = "\x1b[?2004l"
+"""A paste made while the shell starts arrives marked as one, as at the
+prompt (prompt_toolkit asks for the same as it draws), so its lines are run
+one by one rather than typed."""
+
 HOLD = 1.5
 """Seconds the terminal stays quiet after painting (see the module doc)."""
 
@@ -65,7 +71,7 @@ class FirstPrompt:
             return None
         first = cls(fd, saved, stdout)
         try:
-            stdout.write(text)
+            stdout.write(BRACKETED_PASTE_ON + text)
             stdout.flush()
         except OSError:
             first.release()
@@ -95,7 +101,7 @@ class FirstPrompt:
         self.released = True
         self.restore()
         with contextlib.suppress(OSError, ValueError):
-            self._out.write("\r\x1b[K")
+            self._out.write("\r\x1b[K" + BRACKETED_PASTE_OFF)
             self._out.flush()
 
 

@@ -62,11 +62,11 @@ def test_paint_quiets_the_terminal_and_release_gives_it_back(pty: tuple[int, Any
     first = paint_first_prompt(False, end, end, TERM)
     assert first is not None
     assert lflag(end) & QUIET == 0
-    assert read_all(master) == b"(QEMU) "
+    assert read_all(master) == b"\x1b[?2004h(QEMU) "  # a paste arrives marked as one
     first.release()
     first.release()  # once only
     assert lflag(end) == before
-    assert read_all(master) == b"\r\x1b[K"
+    assert read_all(master) == b"\r\x1b[K\x1b[?2004l"
 
 
 def test_hmp_prompt(pty: tuple[int, Any]) -> None:
@@ -74,7 +74,7 @@ def test_hmp_prompt(pty: tuple[int, Any]) -> None:
     first = paint_first_prompt(True, end, end, TERM)
     assert first is not None
     first.release()
-    assert read_all(master).startswith(b"(HMP) ")
+    assert read_all(master).startswith(b"\x1b[?2004h(HMP) ")
 
 
 def test_a_slow_start_gives_the_terminal_back_early(pty: tuple[int, Any],
@@ -93,9 +93,9 @@ def test_a_slow_start_gives_the_terminal_back_early(pty: tuple[int, Any],
 
     first = asyncio.run(go())
     assert lflag(end) == before
-    assert read_all(master) == b"(QEMU) "
+    assert read_all(master) == b"\x1b[?2004h(QEMU) "
     first.release()
-    assert read_all(master) == b"\r\x1b[K"
+    assert read_all(master) == b"\r\x1b[K\x1b[?2004l"
 
 
 def test_nothing_painted_without_a_terminal(pty: tuple[int, Any]) -> None:

@@ -33,6 +33,7 @@ def term(machine: QemuProcess, home: Path, tmp_path: Path) -> Iterator[Tmux]:
     tmux = Tmux(tmp_path, [str(QMPSHELL), str(machine.socket_path)], env)
     try:
         tmux.wait_line(PROMPT)
+        tmux.wait_text("Tab: complete")  # the toolbar: the prompt itself, not its first paint
         yield tmux
     finally:
         tmux.close()
@@ -58,3 +59,54 @@ def test_tab_never_picks_one_of_several(term: Tmux) -> None:
         term.wait_line(PROMPT)
     term.keys("job-c", "Tab", "X", "Enter")  # the first Tab left the word alone
     term.wait_text("job-cX")
+
+
+def lines_with(term: Tmux, *texts: str) -> list[int]:
+    """Where each of ``texts`` first shows in the whole output, in order."""
+    lines = term.everything()
+    found = []
+    start = 0
+    for text in texts:
+        at = next(i for i in range(start, len(lines)) if text in lines[i])
+        found.append(at)
+        start = at + 1
+    return found
+
+
+def test_a_paste_of_three_lines_runs_three_commands_in_order(term: Tmux) -> None:
+    term.paste("query-status\nquery-kvm\nquery-version\n")
+    term.wait_text('"qemu": {')
+    term.wait_line(PROMPT)
+    lines_with(term, PROMPT + "query-status", '"running": true',
+               PROMPT + "query-kvm", '"enabled": false',
+               PROMPT + "query-version", '"qemu": {')
+    assert term.count("error") == 0
+
+
+def test_a_pasted_transaction_is_one_transaction(term: Tmux) -> None:
+    term.paste("transaction(\n"
+               "block-dirty-bitmap-add node=scratch name=b1\n"
+               "block-dirty-bitmap-add node=scratch name=b2\n"
+               ")\n")
+    term.wait_text('"return": {}')
+    term.wait_line(PROMPT)
+    lines_with(term, PROMPT + "transaction(", "TRANS> block-dirty-bitmap-add node=scratch name=b1",
+               "TRANS> block-dirty-bitmap-add node=scratch name=b2", "TRANS> )", '"return": {}')
+    assert term.count('"return"') == 1 and term.count("error") == 0
+
+
+def test_a_pasted_line_waits_for_the_answer_to_a_question(term: Tmux) -> None:
+    term.paste("system_reset\nquery-status\n")
+    term.wait_text("Run it?")
+    term.keys("n", "Enter")
+    term.wait_text('"running": true')
+    term.wait_line(PROMPT)
+    lines_with(term, "system_reset: ", "not run", PROMPT + "query-status", '"running": true')
+    assert term.count("Run it?") == 1 and term.count("RESET") == 0
+
+
+def test_a_paste_without_a_newline_stays_on_the_line(term: Tmux) -> None:
+    term.paste("query-status")
+    term.wait_line(PROMPT + "query-status")
+    term.keys("Enter")
+    term.wait_text('"running": true')

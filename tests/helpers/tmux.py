@@ -61,6 +61,10 @@ class Tmux:
     def screen(self) -> list[str]:
         return self._tmux("capture-pane", "-p", "-J").splitlines()
 
+    def everything(self) -> list[str]:
+        """The screen with all that scrolled off it."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-").splitlines()
+
     def cursor(self) -> tuple[int, int]:
         """(column, row) of the cursor."""
         x, y = self._tmux("display-message", "-p", "#{cursor_x} #{cursor_y}").split()
@@ -71,7 +75,7 @@ class Tmux:
         before it, trailing spaces included)."""
         lines = self._tmux("capture-pane", "-p", "-N").split("\n")
         x, y = self.cursor()
-        return lines[y][:x] if y < len(lines) else ""
+        return (lines[y] if y < len(lines) else "")[:x].ljust(x)
 
     def wait_for(self, check: Callable[[], bool], what: str,
                  deadline: float = DEADLINE) -> None:
@@ -93,4 +97,5 @@ class Tmux:
         self.wait_for(lambda: self.input_line() == text, f"input line {text!r}", deadline)
 
     def count(self, text: str) -> int:
-        return sum(line.count(text) for line in self.screen())
+        """How often ``text`` shows, scrolled-off lines included."""
+        return sum(line.count(text) for line in self.everything())

@@ -146,9 +146,58 @@ def test_toolbar_follows_the_line(tmp_path: Path) -> None:
 
 def test_destructive_command_asks_first(tmp_path: Path) -> None:
     runner = FakeRunner()
-    _, screen = drive("quit\rn\rquit\ry\r\x04", runner, tmp_path)
+    screen = drive_answering([("", "quit\r"), ("Run it?", "n\r"), ("(QEMU)", "quit\r"),
+                              ("Run it?", "y\r\x04")], runner, tmp_path)
     assert "quit: this stops QEMU" in screen and "not run" in screen
     assert runner.lines == ["quit"]  # only the confirmed one ran
     runner = FakeRunner()
     drive("quit\r\x04", runner, tmp_path, yes=True)
     assert runner.lines == ["quit"]
+
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+
+
+def test_a_paste_of_several_lines_runs_them_one_by_one(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    keys = f"{PASTE_START}query-status\rstop\r\nquer{PASTE_END}y-status\r\x04"
+    assert drive(keys, runner, tmp_path)[0] == 0
+    # the unfinished last line waited on the prompt for the rest of it
+    assert runner.lines == ["query-status", "stop", "query-status"]
+
+
+def test_a_paste_without_a_newline_stays_on_the_line(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    drive(f"{PASTE_START}query-status{PASTE_END}\x15stop\r\x04", runner, tmp_path)
+    assert runner.lines == ["stop"]  # Ctrl-U cleared the pasted text: it was not run
+
+
+def drive_answering(steps: list[tuple[str, str]], runner: FakeRunner, tmp_path: Path,
+                    **settings: Any) -> str:
+    """Type each step's keys once its text shows on the terminal ('' at
+    once), as a person answers a question after reading it."""
+    screen = io.StringIO()
+    out = Vt100_Output(screen, lambda: Size(rows=24, columns=80), term="xterm")
+
+    async def go() -> int:
+        with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+            shell = asyncio.ensure_future(run(
+                runner, Settings(**settings),  # type: ignore[arg-type]
+                history_path=tmp_path / "history", input=inp, output=out))
+            seen = 0
+            for text, keys in steps:
+                while text not in screen.getvalue()[seen:]:
+                    await asyncio.sleep(0.01)
+                inp.send_text(keys)
+                seen = len(screen.getvalue())
+            return await shell
+    assert asyncio.run(asyncio.wait_for(go(), 20)) == 0
+    return screen.getvalue()
+
+
+def test_only_a_key_typed_after_a_question_answers_it(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    # a paste, and keys typed right after it, before any question
+    drive_answering([("", f"{PASTE_START}quit\rquery-status\r{PASTE_END}stop\r"),
+                     ("Run it?", "n\r\x04")], runner, tmp_path)
+    assert runner.lines == ["query-status", "stop"]
