@@ -155,7 +155,7 @@ class Renderer:
 def highlight_json(text: str, style: str) -> str:
     """``text`` highlighted as JSON for a 256-colour terminal."""
     from pygments import highlight  # only when colour is on: keeps start-up cheap
-    return highlight(text, _json_lexer(), _formatter(style)).rstrip("\n")
+    return str(highlight(text, _json_lexer(), _formatter(style))).rstrip("\n")
 
 
 @cache
@@ -171,7 +171,7 @@ def paint(parts: list[tuple[str, str]], style: str) -> str:
     from pygments.token import string_to_tokentype
 
     tokens = [(string_to_tokentype(name), text) for name, text in parts if text]
-    return pygments_format(tokens, _formatter(style)).rstrip("\n")
+    return str(pygments_format(tokens, _formatter(style))).rstrip("\n")
 
 
 @cache

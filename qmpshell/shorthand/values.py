@@ -102,7 +102,7 @@ def parse_int(text: str) -> int | None:
         return sign * (INT_MAX + 1)  # too long for 64 bits; not worth converting
     if m["hex"] is not None:
         return sign * int(m["hex"], 16)
-    scale = 1024 ** _UNITS[m["unit"].lower()]
+    scale = 1 << (10 * _UNITS[m["unit"].lower()])
     if "." not in m["num"]:
         return sign * int(m["num"]) * scale
     if not m["unit"]:

@@ -8,10 +8,14 @@ real values because only this copy is masked.
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell.privatefiles import open_private_text
 from qmpshell.secrets import mask_value
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 SENT = "sent"
 RECEIVED = "received"
@@ -24,7 +28,7 @@ class MessageLog:
         from datetime import UTC, datetime  # only with --logfile: not at every start-up
 
         self._stream = stream
-        self._now = lambda: datetime.now(UTC)
+        self._now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @classmethod
     def open(cls, path: str) -> MessageLog:

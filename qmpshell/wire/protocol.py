@@ -161,6 +161,11 @@ class QmpProtocol:
         """The oldest event not yet taken, or None."""
         return self._events.popleft() if self._events else None
 
+    def _closed(self) -> bool:
+        """Whether the state is CLOSED (a call, so that a check after
+        :meth:`_on_line`, which may close, is not narrowed away)."""
+        return self.state is State.CLOSED
+
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the server; ``b""`` means end of file."""
         if self.state is State.CLOSED:
@@ -179,7 +184,7 @@ class QmpProtocol:
             line = bytes(buffer[start:newline + 1])
             start = newline + 1
             self._on_line(line)
-            if self.state is State.CLOSED:
+            if self._closed():
                 return
             newline = buffer.find(b"\n", start)
         del buffer[:start]
