@@ -69,6 +69,13 @@ class Settings:
     """No -c/-f and stdin is a terminal: the prompt runs."""
     debug: bool = False
     """--debug or QMPSHELL_DEBUG: the shell's decisions logged to stderr."""
+    format: str = "json"
+    """``table``: replies that have a table view (query-block, query-jobs ...)
+    are shown as tables; ``json``: every reply as JSON."""
+    progress: bool | None = None
+    """Live progress lines while a .wait waits for long work: True
+    (--progress), False (--no-progress), None (on a terminal: the prompt, or
+    stderr in scripts)."""
 
     @property
     def tls(self) -> bool:
@@ -132,4 +139,7 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
         interactive=interactive,
         debug=bool(getattr(args, "debug", False))
         or env.get("QMPSHELL_DEBUG", "") not in ("", "0"),
+        format=getattr(args, "format", None) or (
+            "table" if stdout_tty and args.pretty is not False else "json"),
+        progress=getattr(args, "progress", None),
     )

@@ -40,6 +40,7 @@ from qmpshell.terminaltext import visible
 
 if TYPE_CHECKING:
     from qmpshell.prompt.prepaint import FirstPrompt
+    from qmpshell.runner.live import Terminal
     from qmpshell.runner.pipeline import Runner
     from qmpshell.schema.model import Schema
     from qmpshell.wire.client import Connection
@@ -459,8 +460,65 @@ def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
     from qmpshell.shorthand.parser import ShorthandParser
 
     parser = ShorthandParser(schema, allow_unknown=conn is not None and not schema.complete)
-    return Runner(settings, parser=parser, schema=schema, connection=conn,
-                  out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
+    runner = Runner(settings, parser=parser, schema=schema, connection=conn,
+                    out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
+    if conn is not None:
+        runner.terminal = progress_terminal(settings)
+    return runner
+
+
+def progress_terminal(settings: Settings) -> Terminal | None:
+    """Where live progress (and ``.watch`` redrawn in place) may go: the
+    prompt's terminal; in scripts stderr when it is a terminal or with
+    --progress, never stdout; nowhere with --no-progress."""
+    if settings.progress is False:
+        return None
+    from qmpshell.runner.live import Terminal
+
+    if settings.interactive:
+        return Terminal(write=_write_to(lambda: sys.stdout),
+                        columns=lambda: _size(sys.__stdout__).columns,
+                        rows=lambda: _size(sys.__stdout__).lines, shares_output=True)
+    stderr_tty = _isatty(sys.stderr)
+    if settings.progress is None and not stderr_tty:
+        return None
+    return Terminal(write=_write_to(lambda: sys.stderr),
+                    columns=lambda: _size(sys.stderr).columns,
+                    rows=lambda: _size(sys.stderr).lines,
+                    shares_output=stderr_tty and _same_terminal(sys.stdout, sys.stderr))
+
+
+def _write_to(stream: Callable[[], Any]) -> Callable[[str], None]:
+    def write(text: str) -> None:
+        target = stream()
+        target.write(text)
+        target.flush()
+    return write
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _size(stream: Any) -> os.terminal_size:
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        return os.terminal_size((80, 24))
+    return os.terminal_size((size.columns or 80, size.lines or 24))
+
+
+def _same_terminal(one: Any, other: Any) -> bool:
+    """Both streams are the same terminal (output and progress share the screen)."""
+    if not (_isatty(one) and _isatty(other)):
+        return False
+    try:
+        return os.fstat(one.fileno()).st_rdev == os.fstat(other.fileno()).st_rdev
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def wait_timeout(settings: Settings) -> float | None:

@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="indented JSON (default on a terminal)")
     fmt.add_argument("--compact", dest="pretty", action="store_false",
                      help="one line per message (default when not on a terminal)")
+    p.add_argument("--format", choices=("table", "json"), default=None,
+                   help="replies such as query-block and query-jobs as aligned tables, "
+                   "or every reply as JSON (default: table on a terminal unless --compact, "
+                   "json otherwise)")
+    prog = p.add_mutually_exclusive_group()
+    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="live progress of jobs and migration while .wait waits, on "
+                      "stderr (default: when stderr is a terminal)")
+    prog.add_argument("--no-progress", dest="progress", action="store_false",
+                      help="no progress lines")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also print each request before its reply")
     p.add_argument("--show-secrets", action="store_true",

@@ -19,6 +19,8 @@ API::
     runner.start_recording(path)  # --record / .record FILE; runner.stop_recording()
     runner.use_schema(schema)     # a server's schema arrived (after .connect)
     runner.notice = print_note    # confirmations meant for a person (default: none)
+    runner.terminal = Terminal(...)  # where live progress and .watch may redraw (default: none)
+    runner.format = "table"       # .format: replies with a table view as tables
 
 Recording (``--record``, ``.record``) writes what was executed: a request once
 QEMU answered it, error replies included (a replay then sends the same
@@ -49,16 +51,21 @@ from qmpshell.settings import Settings
 from qmpshell.shorthand.dotcommands import (
     DotCommand,
     WaitSpec,
+    WatchSpec,
     parse_dot,
+    parse_format,
     parse_record,
     parse_schema,
     parse_seconds,
     parse_wait,
+    parse_watch,
 )
 from qmpshell.wire.client import Connection
 
 if TYPE_CHECKING:
+    from qmpshell.runner.live import Terminal
     from qmpshell.runner.recorder import Recorder
+    from qmpshell.runner.watching import ProgressView, WatchView
 
 Sink = Callable[[str], None]
 Report = Callable[[QmpShellError, "str | None"], None]
@@ -103,6 +110,9 @@ class Runner:
                                           show_secrets=settings.show_secrets)
         self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
         self.notice: Sink | None = None
+        self.terminal: Terminal | None = None
+        self.format = settings.format
+        self._live: ProgressView | WatchView | None = None
         self.recorder: Recorder | None = None
         self.failed = False
         self.stopped = False
@@ -297,11 +307,23 @@ class Runner:
         for event in self.connection.take_events(before=reply.seq):
             self._emit_event(event)
         message = reply.message
-        self.out(self.renderer.hmp_reply(message) if hmp else self.renderer.reply(message))
+        self.out(self.renderer.hmp_reply(message) if hmp else
+                 self.render_reply(str(request.get("execute", "")), message))
         error = message.get("error")
         if isinstance(error, dict):
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
+
+    def render_reply(self, command: str, reply: dict[str, Any]) -> str:
+        """A reply as text: a table for the commands that have one (with
+        ``.format table``), JSON otherwise."""
+        if self.format == "table":
+            from qmpshell.runner.tables import table_for  # not in scripts that print JSON
+
+            table = table_for(command, reply, color=self.settings.color)
+            if table is not None:
+                return table
+        return self.renderer.reply(reply)
 
     async def _hmp(self, command_line: str) -> bool:
         request = {"execute": HMP_COMMAND, "arguments": {"command-line": command_line}}
@@ -330,6 +352,12 @@ class Runner:
             return self._dot_record(dot.rest)
         if dot.name == "schema":
             return await self._dot_schema(dot.rest)
+        if dot.name == "format":
+            return self._dot_format(dot.rest)
+        if dot.name == "jobs":
+            return await self._dot_jobs(dot.rest)
+        if dot.name == "watch":
+            return await self._watch(parse_watch(dot.rest))
         spec = parse_wait(dot.rest)
         try:
             await self._wait(spec)
@@ -373,6 +401,123 @@ class Runner:
         self._note(f"schema saved to {spec.save_to} (load it with --schema {spec.save_to})")
         return True
 
+    def _dot_format(self, rest: str) -> bool:
+        chosen = parse_format(rest)
+        if chosen is None:
+            self.out(self.renderer.text(f"format {self.format}"))
+        else:
+            self.format = chosen
+            self._note(f"format {chosen}")
+        return True
+
+    async def _dot_jobs(self, rest: str) -> bool:
+        """``.jobs``: the jobs and the migration, in one table, once."""
+        if rest:
+            raise ParseError(".jobs takes no arguments")
+        if self.connection is None:
+            return True
+        replies = {}
+        for query in ("query-jobs", "query-migrate"):
+            replies[query] = await self.connection.execute({"execute": query})
+        self._drain()
+        if self.format == "json":
+            self.out(self.renderer.reply({"return": {
+                "jobs": replies["query-jobs"].get("return"),
+                "migration": replies["query-migrate"].get("return")}}))
+            return True
+        from qmpshell.runner.progress import jobs_of, jobs_table, migration_of
+
+        works = jobs_of(replies["query-jobs"].get("return"))
+        migration = migration_of(replies["query-migrate"].get("return"))
+        self.out(self.renderer.text(jobs_table(works + ([migration] if migration else []),
+                                               color=self.settings.color)))
+        return True
+
+    async def _watch(self, spec: WatchSpec) -> bool:
+        """``.watch LINE``: run LINE's request again and again; at a terminal
+        that shows the output, each reply replaces the previous one with the
+        changes highlighted, elsewhere each is printed."""
+        if self.settings.hmp:
+            request = {"execute": HMP_COMMAND, "arguments": {"command-line": spec.line}}
+        else:
+            request = self._watch_request(spec.line)
+        if self.connection is None:
+            self.out(self._request_renderer.request(request))
+            return True
+        loop = asyncio.get_running_loop()
+        limit = spec.timeout if spec.timeout is not None else (
+            None if spec.count is not None else self.wait_timeout)
+        deadline = None if limit is None else loop.time() + limit
+        command = str(request.get("execute", ""))
+        view = None
+        if self.terminal is not None and self.terminal.shares_output:
+            from qmpshell.runner.watching import WatchView
+
+            view = WatchView(self.terminal, f"every {spec.every:g} s: {spec.line}")
+        count = 0
+        try:
+            self._live = view
+            while True:
+                started = loop.time()
+                message = await self.connection.execute(request)
+                count += 1
+                self._drain()
+                text = (self.renderer.hmp_reply(message) if self.settings.hmp
+                        else self._plain_reply(command, message) if view is not None
+                        else self.render_reply(command, message))
+                if view is not None and view.fits(text):
+                    import datetime
+
+                    view.show(text, count, datetime.datetime.now().strftime("%H:%M:%S"))
+                else:
+                    self._show(text)
+                error = message.get("error")
+                if isinstance(error, dict):
+                    raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
+                if spec.count is not None and count >= spec.count:
+                    return True
+                pause = spec.every - (loop.time() - started)
+                if deadline is not None and loop.time() + max(0.0, pause) >= deadline:
+                    return True
+                await self._pump(max(0.0, pause))
+        finally:
+            self._live = None
+            if view is not None:
+                view.finish()
+
+    def _watch_request(self, line: str) -> dict[str, Any]:
+        if self.parser.in_transaction:
+            raise ParseError(".watch inside transaction( ... )")
+        try:
+            request = self.parser.feed(line)
+        finally:
+            if self.parser.in_transaction:
+                self.parser.reset()
+        if request is None:
+            raise ParseError(".watch runs one command, not a transaction(")
+        return request
+
+    def _plain_reply(self, command: str, reply: dict[str, Any]) -> str:
+        """A reply without colour: changes are highlighted on plain text."""
+        if self.format == "table":
+            from qmpshell.runner.tables import table_for
+
+            table = table_for(command, reply)
+            if table is not None:
+                return table
+        from qmpshell.runner.render import indented
+
+        return indented(reply) if self.renderer.pretty else self.renderer.reply(reply)
+
+    def _show(self, text: str) -> None:
+        """Ordinary output while live lines may be on the screen: they make
+        room first, and come back at their next change."""
+        if self._live is not None:
+            self._live.clear()
+        self.out(text)
+        if self._live is not None:
+            self._live.redraw()
+
     def _note(self, text: str) -> None:
         """A confirmation for a person; scripts keep stdout for QEMU's messages."""
         if self.notice is not None:
@@ -385,7 +530,9 @@ class Runner:
     # -- events ----------------------------------------------------------
     def _emit_event(self, event: dict[str, Any]) -> None:
         self._seen.append(event)
-        self.out(self.renderer.event(event))
+        if self._live is not None and self._live.event(event):
+            return  # folded into a progress line
+        self._show(self.renderer.event(event))
 
     def _drain(self) -> None:
         if self.connection is not None:
@@ -400,22 +547,65 @@ class Runner:
         return False
 
     async def _wait(self, spec: WaitSpec) -> bool:
-        """Block until an event matching ``spec`` (received before counts, once)."""
+        """Block until an event matching ``spec`` (received before counts,
+        once), showing the progress of long work meanwhile (when the runner
+        has a terminal for it)."""
         timeout = spec.timeout if spec.timeout is not None else self.wait_timeout
         if self.connection is None:
             return True
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         self._drain()
-        while not self._take_seen(spec):
-            remaining = None if deadline is None else max(0.0, deadline - loop.time())
-            if remaining == 0.0 or not await self.connection.wait_events(remaining):
-                await self._check_connected()
-                if deadline is not None and loop.time() >= deadline:
-                    raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
-                                        + self._default_wait_note(spec))
-            self._drain()
+        if self._take_seen(spec):
+            return True
+        view = self._progress_view(spec)
+        self._live = view
+        try:
+            while True:
+                if view is not None:
+                    await self._poll_progress(view)
+                if self._take_seen(spec):
+                    break
+                remaining = None if deadline is None else max(0.0, deadline - loop.time())
+                step = remaining
+                if view is not None and (until := view.seconds_to_next()) is not None:
+                    step = until if step is None else min(step, until)
+                if step == 0.0 or not await self.connection.wait_events(step):
+                    await self._check_connected()
+                    if deadline is not None and loop.time() >= deadline:
+                        raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
+                                            + self._default_wait_note(spec))
+                self._drain()
+                if self._take_seen(spec):
+                    break
+            if view is not None and view.wants_final_look():
+                await self._poll_progress(view, final=True)
+        finally:
+            self._live = None
+            if view is not None:
+                view.finish()
         return True
+
+    def _progress_view(self, spec: WaitSpec) -> ProgressView | None:
+        """Progress lines for this wait: with a terminal to show them on."""
+        if self.terminal is None:
+            return None
+        from qmpshell.runner.progress import WORK_EVENTS
+        from qmpshell.runner.watching import ProgressView
+
+        return ProgressView(self.terminal, about_work=spec.event.upper() in WORK_EVENTS,
+                            seen=list(self._seen))
+
+    async def _poll_progress(self, view: ProgressView, final: bool = False) -> None:
+        """Send the progress query that is due, if any (one at a time); with
+        ``final``, one last ``query-migrate`` for the summary."""
+        assert self.connection is not None
+        request = {"execute": "query-migrate"} if final else view.take()
+        if request is None:
+            return
+        reply = await self.connection.execute(request)
+        view.answered(request, reply)
+        self._drain()
 
     def _default_wait_note(self, spec: WaitSpec) -> str:
         """Where the time limit came from, when the line did not say."""

@@ -23,6 +23,8 @@ from qmpshell.schema.model import suggest
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, strip_comment, unquote
 
+FORMATS = ("table", "json")
+
 SCRIPT_WAIT_TIMEOUT = 60.0
 """Seconds a ``.wait`` without ``timeout=`` waits in a scripted run when
 ``--timeout`` is not given either: a script must not hang for ever on an
@@ -211,6 +213,68 @@ def parse_schema(rest: str) -> SchemaSpec:
     return SchemaSpec(save_to=os.path.expanduser(words[1]))
 
 
+@dataclass(frozen=True)
+class WatchSpec:
+    """``.watch LINE [every=SECONDS] [count=N] [timeout=SECONDS]``."""
+
+    line: str
+    every: float = 1.0
+    count: int | None = None
+    timeout: float | None = None
+
+
+def parse_watch(rest: str) -> WatchSpec:
+    """The arguments of ``.watch``: the line to run, then its own options
+    (``every=``, ``count=``, ``timeout=``) at the end."""
+    import re
+
+    line, options = " " + strip_comment(rest), {}
+    while (found := re.search(r"\s+(every|count|timeout)=(\S*)\s*$", line)) is not None:
+        key, value = found.group(1), found.group(2)
+        if key in options:
+            raise ParseError(f".watch: {key}= given twice")
+        options[key] = value
+        line = line[:found.start()]
+    line = line.strip()
+    if not line:
+        raise ParseError(".watch needs a query to run: .watch LINE [every=SECONDS] [count=N]")
+    if line.startswith("."):
+        raise ParseError(".watch runs a QMP command, not a dot-command")
+    every = parse_seconds(options.get("every", "1"), ".watch every")
+    if every < 0.1:
+        raise ParseError(".watch every: at least 0.1 seconds")
+    count = None
+    if "count" in options:
+        try:
+            count = int(options["count"])
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ParseError(f".watch count: expected a positive whole number, "
+                             f"got {options['count']!r}")
+    timeout = (parse_seconds(options["timeout"], ".watch timeout")
+               if "timeout" in options else None)
+    return WatchSpec(line, every, count, timeout)
+
+
+def parse_format(rest: str) -> str | None:
+    """The argument of ``.format``: ``table``, ``json``, or nothing (show it)."""
+    words = _split(rest)
+    if not words:
+        return None
+    if len(words) > 1 or words[0] not in FORMATS:
+        raise ParseError(".format takes table or json: .format table|json")
+    return words[0]
+
+
+def parse_nothing(name: str) -> Callable[[str], None]:
+    """The parser of a dot-command that takes no arguments."""
+    def parse(rest: str) -> None:
+        if rest.strip():
+            raise ParseError(f"{name} takes no arguments")
+    return parse
+
+
 def parse_seconds(text: str, what: str = ".sleep") -> float:
     """A non-negative number of seconds."""
     try:
@@ -272,5 +336,14 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
             parse_record, completes=("file",)),
     DotSpec(".schema", ".schema [save FILE]", "where the schema came from, or save the server's",
             parse_schema, completes=(("save",), "file")),
+    DotSpec(".watch", ".watch LINE [every=SECONDS] [count=N] [timeout=SECONDS]",
+            "run a query again and again (every 1 s); at the prompt each reply replaces the "
+            "last, changes highlighted, until Ctrl-C; in scripts each is printed, count= times "
+            "or until timeout=, --timeout or 60 s", parse_watch, completes=("command",)),
+    DotSpec(".jobs", ".jobs", "the running block jobs and migration, in one table",
+            parse_nothing(".jobs")),
+    DotSpec(".format", ".format [table|json]",
+            "replies such as query-block and query-jobs as tables, or every reply as JSON",
+            parse_format, completes=(FORMATS,)),
 )
 """Every dot-command, in the order help lists them."""

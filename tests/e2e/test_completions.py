@@ -60,7 +60,7 @@ def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
 def test_the_kinds_come_from_the_parser() -> None:
     assert value_options("file") == {"-f", "--file", "-l", "--logfile", "--record", "--schema",
                                      "--tls-ca", "--tls-cert", "--tls-key"}
-    assert value_options("choice") == {"--color"}
+    assert value_options("choice") == {"--color", "--format"}
     assert value_options("command") == {"-c", "--command"}
     assert value_options("free") == {"--domain", "--connect", "--style", "--timeout"}
 

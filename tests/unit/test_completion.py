@@ -124,7 +124,7 @@ def test_command_meta_is_the_title_and_marks_deprecated() -> None:
 def test_dot_commands() -> None:
     s = small_schema()
     assert suggest(".w", s).kind == "dot-command"
-    assert texts(".w", s) == [".wait"]
+    assert texts(".w", s) == [".wait", ".watch"]
     assert ".connect" in texts(".", s) and ".pager" in texts(".", s)
 
 
@@ -132,6 +132,8 @@ def test_dot_command_arguments() -> None:
     s = small_schema()
     assert texts(".help block_", s) == ["block_resize"]
     assert texts(".pager o", s) == ["on", "off"]
+    assert texts(".format ", s) == ["table", "json"]
+    assert texts(".watch block_", s) == ["block_resize"]
     s.events["STOP"] = s.events.get("STOP") or _event("STOP")
     assert texts(".wait ST", s) == ["STOP"]
     assert suggest(".record /tm", s).hint == "file"
