@@ -305,8 +305,8 @@ def _kind(key: str) -> str:
 
 def _stamp(event: Mapping[str, Any], now: float) -> float:
     stamp = event.get("timestamp")
-    if isinstance(stamp, dict) and isinstance(stamp.get("seconds"), int):
-        return stamp["seconds"] + _int(stamp.get("microseconds")) / 1e6
+    if isinstance(stamp, dict) and isinstance(seconds := stamp.get("seconds"), int):
+        return seconds + _int(stamp.get("microseconds")) / 1e6
     return now
 
 
