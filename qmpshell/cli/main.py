@@ -485,7 +485,8 @@ def progress_terminal(settings: Settings) -> Terminal | None:
     return Terminal(write=_write_to(lambda: sys.stderr),
                     columns=lambda: _size(sys.stderr).columns,
                     rows=lambda: _size(sys.stderr).lines,
-                    shares_output=stderr_tty and _same_terminal(sys.stdout, sys.stderr))
+                    shares_output=stderr_tty and _same_terminal(sys.stdout, sys.stderr),
+                    in_place=stderr_tty)
 
 
 def _write_to(stream: Callable[[], Any]) -> Callable[[str], None]:
