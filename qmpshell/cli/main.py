@@ -197,7 +197,7 @@ async def run(settings: Settings) -> int:
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
         else:
             try:
-                schema = await live_schema(conn, schema)
+                schema = await live_schema(conn, schema, checked=not settings.interactive)
             except ConnectError:
                 if first is None:
                     raise
@@ -309,11 +309,27 @@ def read_sources(settings: Settings) -> list[tuple[str, Any]]:
         sources.append(("<stdin>", stdin_lines()))
     elif settings.file is not None:
         try:
-            with open(settings.file, encoding="utf-8", errors="replace") as f:
-                sources.append((settings.file, f.read().splitlines()))
+            with open(settings.file, encoding="utf-8", errors="replace", newline="") as f:
+                sources.append((settings.file, split_lines(f.read())))
         except OSError as exc:
             raise UsageError(f"cannot read {settings.file}: {exc.strerror}") from None
     return sources
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a session file as stdin gives them: split at \\n (a \\r
+    before it dropped), never at form feed, U+2028 or other Unicode line
+    breaks, so that a comment cannot hide a command and line numbers are
+    an editor's."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [_chomp(line) for line in lines]
+
+
+def _chomp(line: str) -> str:
+    """A line without its end: \\n, or \\r\\n."""
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 async def stdin_lines() -> AsyncIterator[str]:
@@ -325,7 +341,7 @@ async def stdin_lines() -> AsyncIterator[str]:
     def pump() -> None:
         try:
             for line in sys.stdin:
-                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+                loop.call_soon_threadsafe(queue.put_nowait, _chomp(line))
         except (OSError, ValueError, UnicodeDecodeError):
             pass
         with contextlib.suppress(RuntimeError):  # the loop may be gone already
@@ -386,14 +402,17 @@ def _why_not_live(settings: Settings) -> str:
     return "--schema given"
 
 
-async def live_schema(conn: Connection, bundled: Schema) -> Schema:
+async def live_schema(conn: Connection, bundled: Schema, *, checked: bool = True) -> Schema:
     """The server's own schema (cached on disk per QEMU build) merged with the
-    bundled documentation; the bundled table when the server cannot say."""
-    from qmpshell.schema.introspect import load_live_schema
+    bundled documentation; the bundled table when the server cannot say.
+    ``checked``: a cached schema only once the server's digest matched it
+    (scripts); else the cached one at once, checked in the background by the
+    prompt."""
+    from qmpshell.schema.introspect import checked_live_schema, load_live_schema
 
+    load = checked_live_schema if checked else load_live_schema
     try:
-        schema = await load_live_schema(conn.execute, conn.greeting, bundled,
-                                        schema_cache_dir())
+        schema = await load(conn.execute, conn.greeting, bundled, schema_cache_dir())
     except ConnectError:
         raise
     except QmpShellError as error:
@@ -439,7 +458,8 @@ def open_log(path: str | None) -> MessageLog | None:
     from qmpshell.wire.logfile import MessageLog
 
     try:
-        return MessageLog.open(path)
+        return MessageLog.open(path, on_error=lambda text: report_to_stderr(
+            QmpShellError(text), None))
     except OSError as exc:
         raise UsageError(f"cannot open the log file {path}: {exc.strerror}") from None
 

@@ -170,6 +170,8 @@ class Repl:
         try:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
+                if self.runner.connection is not None:  # is the cached schema still true?
+                    await self._load_schema(self.runner.connection)
                 while not self.runner.stopped:
                     line = self.pending.next_line()
                     if line is not None:
