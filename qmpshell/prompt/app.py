@@ -109,9 +109,9 @@ class Repl:
         self._running: asyncio.Task[bool] | None = None
         self._closing = False
         self.live = LiveValues(self._lookup)
-        completer = None if settings.hmp else QmpCompleter(
-            self.schema, self.live, in_transaction=lambda: runner.in_transaction)
-        tab = TabKey(completer.tab, completer) if completer is not None else None
+        completer = QmpCompleter(self.schema, self.live, hmp=settings.hmp,
+                                 in_transaction=lambda: runner.in_transaction)
+        tab = TabKey(completer.tab, completer)
         self.pending = PendingInput()
         self.session: PromptSession[str] = PromptSession(
             message=self.prompt_text,
