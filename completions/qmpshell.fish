@@ -44,6 +44,7 @@ complete -c qmpshell -n __qmpshell_ours -l progress -d 'live progress of jobs an
 complete -c qmpshell -n __qmpshell_ours -l no-progress -d 'no progress lines'
 complete -c qmpshell -n __qmpshell_ours -s v -l verbose -d 'also print each request before its reply'
 complete -c qmpshell -n __qmpshell_ours -l show-secrets -d 'let -v and -n print passwords and secret data as sent (masked by default; history, logs and recordings stay masked)'
+complete -c qmpshell -n __qmpshell_ours -l secret -x -d 'the value of a secret a recording masks as ******** (password=..., or NAME=@FILE to read it from FILE; repeatable); also from $QMPSHELL_SECRET_NAME, else asked for at a terminal'
 complete -c qmpshell -n __qmpshell_ours -s l -l logfile -r -F -d 'append every message sent and received (JSON lines)'
 complete -c qmpshell -n __qmpshell_ours -s H -l hmp -d 'HMP mode: lines go through human-monitor-command'
 complete -c qmpshell -n __qmpshell_ours -s N -l skip-negotiation -d 'no greeting/qmp_capabilities (qemu-guest-agent)'

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import os
 import signal
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from qmpshell.prompt.prepaint import FirstPrompt
     from qmpshell.runner.live import Terminal
     from qmpshell.runner.pipeline import Runner
+    from qmpshell.runner.replaysecrets import SecretSource
     from qmpshell.schema.model import Schema
     from qmpshell.wire.client import Connection
     from qmpshell.wire.logfile import MessageLog
@@ -94,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         note("cli", "%s run", "interactive" if settings.interactive else "scripted")
     try:
         check_usage(settings)
+        settings = dataclasses.replace(settings,
+                                       secret_values=read_secret_args(settings.secret_args))
         return asyncio.run(_guarded(settings))
     except QmpShellError as error:
         report_to_stderr(error, None)
@@ -112,6 +116,47 @@ def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], Path]:
     for warning in warnings:
         sys.stderr.write(visible(f"qmpshell: warning: {warning}") + "\n")
     return merge_settings(values, args), path
+
+
+def read_secret_args(args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``--secret NAME=VALUE`` and ``--secret NAME=@FILE`` (the file's text,
+    without its final newline) as (name, value) pairs."""
+    values = []
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"--secret needs NAME=VALUE or NAME=@FILE, not {arg.split('=')[0]!r}")
+        if value.startswith("@"):
+            try:
+                with open(value[1:], encoding="utf-8") as f:
+                    value = f.read().removesuffix("\n").removesuffix("\r")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not a text file"
+                raise UsageError(f"--secret {name}: cannot read {value[1:]}: {reason}") from None
+        values.append((name.strip(), value))
+    return tuple(values)
+
+
+def secret_source(settings: Settings) -> SecretSource:
+    """Where a replay's masked secrets come from: --secret, then
+    $QMPSHELL_SECRET_NAME, then (a script run at a terminal) a question
+    without echo; the prompt asks for them itself."""
+    from qmpshell.runner.replaysecrets import SecretSource
+
+    ask = None
+    if not settings.interactive and settings.file != "-" and sys.stdin.isatty():
+        ask = ask_secret_at_terminal
+    return SecretSource(dict(settings.secret_values), env=os.environ, ask=ask)
+
+
+def ask_secret_at_terminal(name: str, where: str | None) -> str | None:
+    """Read a secret from the terminal without echo; None on Ctrl-D/Ctrl-C."""
+    import getpass
+
+    try:
+        return getpass.getpass(f"{name} (masked in {where or 'the recording'}): ")
+    except (EOFError, KeyboardInterrupt, OSError):
+        return None
 
 
 def check_usage(settings: Settings) -> None:
@@ -484,6 +529,7 @@ def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
                     out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
     if conn is not None:
         runner.terminal = progress_terminal(settings)
+    runner.secrets = secret_source(settings)
     return runner
 
 

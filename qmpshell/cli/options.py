@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true",
                    help="let -v and -n print passwords and secret data as sent "
                    "(masked by default; history, logs and recordings stay masked)")
+    p.add_argument("--secret", dest="secrets", action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="the value of a secret a recording masks as ******** (password=..., "
+                   "or NAME=@FILE to read it from FILE; repeatable); also from "
+                   "$QMPSHELL_SECRET_NAME, else asked for at a terminal")
     p.add_argument("-l", "--logfile", metavar="FILE",
                    help="append every message sent and received (JSON lines)")
     p.add_argument("-H", "--hmp", action="store_true",

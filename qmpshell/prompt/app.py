@@ -51,6 +51,7 @@ from qmpshell.terminaltext import visible
 
 if TYPE_CHECKING:
     from qmpshell.runner.pipeline import Runner
+    from qmpshell.runner.replaysecrets import SecretSource
     from qmpshell.settings import Settings
     from qmpshell.wire.client import Connection
 
@@ -209,7 +210,7 @@ class Repl:
         if words[:1] == [".pager"] and not self.runner.in_transaction:
             self.set_pager(words[1:])
             return
-        if not await self.confirmed(line):
+        if not await self.confirmed(line) or not await self.masked_secrets_typed(line):
             self.note("not run")
             return
         with self._paged():
@@ -224,6 +225,9 @@ class Repl:
                 self.error(f"{error}. Type .connect to reconnect.")
             finally:
                 self._running = None
+                secrets = getattr(self.runner, "secrets", None)
+                if secrets is not None:
+                    secrets.forget()
 
     async def confirmed(self, line: str) -> bool:
         """Ask before a command that stops or destroys the VM (the one table in
@@ -243,6 +247,28 @@ class Repl:
         except (KeyboardInterrupt, EOFError):
             return False
         return is_yes(answer)
+
+    async def masked_secrets_typed(self, line: str) -> bool:
+        """A pasted line of a recording whose secret is the mask: ask for the
+        real one without echo (unless --secret or the environment gives it);
+        False when the person gives none, and the line is not run."""
+        source: SecretSource | None = getattr(self.runner, "secrets", None)
+        if source is None or self.runner.in_transaction:
+            return True
+        from qmpshell.runner.replaysecrets import masked_secrets
+
+        for secret in masked_secrets(self.request_of(line)):
+            if source.known(secret) is not None:
+                continue
+            try:
+                asker: PromptSession[str] = PromptSession(
+                    input=self.session.input, output=self.session.output)
+                value = await asker.prompt_async(f"{secret.name} (masked in the line): ",
+                                                 is_password=True, handle_sigint=False)
+            except (KeyboardInterrupt, EOFError):
+                return False
+            source.give(secret, value)
+        return True
 
     def request_of(self, line: str) -> dict[str, Any]:
         """The request a line would send, as the runner's parser reads it

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
 from qmpshell.runner.render import HMP_COMMAND, Renderer
+from qmpshell.runner.replaysecrets import SecretSource, masked_secrets, unmask
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings
 from qmpshell.shorthand.dotcommands import (
@@ -113,6 +114,8 @@ class Runner:
         self.terminal: Terminal | None = None
         self.format = settings.format
         self._live: ProgressView | WatchView | None = None
+        self.secrets: SecretSource | None = None
+        """Where the values of a recording's masked secrets come from."""
         self.recorder: Recorder | None = None
         self.failed = False
         self.stopped = False
@@ -286,8 +289,8 @@ class Runner:
             self._prepared = (line, where, error)
             return None
         self._prepared = (line, where, request)
-        if request is not None and self._deprecations(request):
-            return None  # sent on its own turn, after its warning
+        if request is not None and (self._deprecations(request) or masked_secrets(request)):
+            return None  # sent on its own turn, after its warning or its secret
         return request
 
     # -- requests --------------------------------------------------------
@@ -300,6 +303,7 @@ class Runner:
             self.out(self._request_renderer.request(request))
             self._record(request, typed)
             return True
+        request = unmask(request, self.secrets, self.where)  # the mask is never sent
         if self.settings.verbose:
             self.out(self.renderer.request(request))
         reply = await self.connection.send(request, then=then)
