@@ -4,13 +4,16 @@ Types a few real lines one character at a time and times, for every prefix:
 
 - qmpshell: ``QmpCompleter.get_completions`` (what the menu shows while typing:
   commands, arguments, union branches, nested members, enum values);
+- qmpshell Tab: ``QmpCompleter.tab``, what the Tab key decides at once;
 - qmpshell redraw: the same plus the toolbar (with its parser check) and the
   input lexer, all that one keystroke costs the prompt besides drawing;
 - qmp-shell: QEMU's ``qemu.qmp.qmp_shell.QMPCompleter`` over the same command
   names, asked by readline's protocol (``complete(text, state)`` until None).
   It only ever completes command names, so it does less per keystroke.
 
-Prints p50 and p99 in microseconds and the ratios.  Run:
+Prints p50 and p99 in microseconds and the ratios: wall time, and the CPU
+time of the thread (what a keystroke costs, without the waits of a machine
+busy with other work).  Run:
 ``.venv/bin/python bench/bench_completion.py [--rounds N]``.
 """
 
@@ -46,15 +49,15 @@ def prefixes() -> list[str]:
     return [line[:i] for line in LINES for i in range(len(line) + 1)]
 
 
-def percentiles(work: Callable[[str], object], texts: list[str],
-                rounds: int) -> tuple[float, float]:
+def percentiles(work: Callable[[str], object], texts: list[str], rounds: int,
+                clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
     """p50 and p99 of one call, in microseconds, over every prefix and round."""
     samples = []
     for _ in range(rounds):
         for text in texts:
-            start = time.perf_counter()
+            start = clock()
             work(text)
-            samples.append(time.perf_counter() - start)
+            samples.append(clock() - start)
     samples.sort()
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
     return statistics.median(samples) * 1e6, p99 * 1e6
@@ -73,6 +76,9 @@ def main() -> int:
 
     def ours(text: str) -> object:
         return list(completer.get_completions(Document(text), event))
+
+    def tab(text: str) -> object:
+        return completer.tab(Document(text))
 
     check = line_check(schema, False)
 
@@ -106,12 +112,19 @@ def main() -> int:
 
     print(f"{len(schema.commands)} commands, {len(texts)} keystrokes x {args.rounds} rounds")
     ours_p = percentiles(ours, texts, args.rounds)
+    tab_p = percentiles(tab, texts, args.rounds)
     redraw_p = percentiles(redraw, texts, args.rounds)
-    print(f"{'':34}{'p50 us':>10}{'p99 us':>10}")
-    print(f"{'qmpshell completion':34}{ours_p[0]:10.1f}{ours_p[1]:10.1f}")
-    print(f"{'qmpshell completion+toolbar+lexer':34}{redraw_p[0]:10.1f}{redraw_p[1]:10.1f}")
+    cpu = {name: percentiles(work, texts, args.rounds, time.thread_time)
+           for name, work in (("completion", ours), ("Tab", tab), ("redraw", redraw))}
+    print(f"{'':34}{'p50 us':>10}{'p99 us':>10}{'cpu p50':>10}{'cpu p99':>10}")
+    for name, wall, spent in (("qmpshell completion", ours_p, cpu["completion"]),
+                              ("qmpshell Tab", tab_p, cpu["Tab"]),
+                              ("qmpshell completion+toolbar+lexer", redraw_p, cpu["redraw"])):
+        print(f"{name:34}{wall[0]:10.1f}{wall[1]:10.1f}{spent[0]:10.1f}{spent[1]:10.1f}")
     summary = {"completion p50 us": ours_p[0], "completion p99 us": ours_p[1],
-               "redraw p50 us": redraw_p[0], "redraw p99 us": redraw_p[1]}
+               "Tab p50 us": tab_p[0], "Tab p99 us": tab_p[1],
+               "redraw p50 us": redraw_p[0], "redraw p99 us": redraw_p[1],
+               **{f"{name} cpu p99 us": spent[1] for name, spent in cpu.items()}}
     if theirs is None:
         print("qmp-shell: qemu.qmp not installed (pip install qemu.qmp)")
     else:

@@ -51,7 +51,7 @@ _qmpshell() {
             _qmpshell_files "$cur"; return 0 ;;
         -c|--command)
             _qmpshell_words "$("${COMP_WORDS[0]}" --list-commands 2>/dev/null)" "$cur"; return 0 ;;
-        --domain|--connect|--style|--timeout)
+        --secret|--domain|--connect|--style|--timeout)
             return 0 ;;
         --format)
             _qmpshell_words "table json" "$cur"; return 0 ;;
@@ -59,7 +59,7 @@ _qmpshell() {
             _qmpshell_words "auto always never" "$cur"; return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        _qmpshell_words "-h --help -c --command -f --file -e --exit-on-error -n --dry-run -p --pretty --compact --format --progress --no-progress -v --verbose --show-secrets -l --logfile -H --hmp -N --skip-negotiation --record --spawn --domain --connect --schema --color --style --timeout --vi -y --yes --tls-ca --tls-cert --tls-key --list-commands --print-config --debug -V --version" "$cur"
+        _qmpshell_words "-h --help -c --command -f --file -e --exit-on-error -n --dry-run -p --pretty --compact --format --progress --no-progress -v --verbose --show-secrets --secret -l --logfile -H --hmp -N --skip-negotiation --record --spawn --domain --connect --schema --color --style --timeout --vi -y --yes --tls-ca --tls-cert --tls-key --list-commands --print-config --debug -V --version" "$cur"
         return 0
     fi
     _qmpshell_addresses "$cur"

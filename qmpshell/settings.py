@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_STYLE = "default"
 
@@ -64,6 +64,10 @@ class Settings:
     list_commands: bool = False
     print_config: bool = False
     show_secrets: bool = False
+    secret_args: tuple[str, ...] = field(default=(), repr=False)
+    """``--secret NAME=VALUE|NAME=@FILE`` as given."""
+    secret_values: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """(name, value) of the ``--secret`` options, files read (by cli)."""
     """-v and -n print passwords as sent (for debugging one's own machine)."""
     interactive: bool = False
     """No -c/-f and stdin is a terminal: the prompt runs."""
@@ -136,6 +140,7 @@ def settings_from_args(args: argparse.Namespace, qemu_args: list[str], *,
         list_commands=args.list_commands,
         print_config=args.print_config,
         show_secrets=bool(getattr(args, "show_secrets", False)),
+        secret_args=tuple(getattr(args, "secrets", None) or ()),
         interactive=interactive,
         debug=bool(getattr(args, "debug", False))
         or env.get("QMPSHELL_DEBUG", "") not in ("", "0"),

@@ -461,6 +461,11 @@ def man_page(parser: argparse.ArgumentParser) -> str:
         ".B QEMU",
         "The QEMU binary \\fB\\-\\-spawn\\fR starts (default \\fBqemu\\-system\\-x86_64\\fR).",
         ".TP",
+        ".B QMPSHELL_SECRET_\\fINAME\\fR",
+        "The value of the secret \\fIname\\fR (upper case, \\fB_\\fR for \\fB\\-\\fR and "
+        "\\fB.\\fR: \\fBQMPSHELL_SECRET_PASSWORD\\fR) where a replayed recording has the "
+        "mask \\fB********\\fR; \\fB\\-\\-secret\\fR wins over it.",
+        ".TP",
         ".B XDG_CONFIG_HOME, XDG_STATE_HOME",
         "Where the configuration file and the history live.",
         ".SH SEE ALSO",

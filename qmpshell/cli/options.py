@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true",
                    help="let -v and -n print passwords and secret data as sent "
                    "(masked by default; history, logs and recordings stay masked)")
+    p.add_argument("--secret", dest="secrets", action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="the value of a secret a recording masks as ******** (password=..., "
+                   "or NAME=@FILE to read it from FILE; repeatable); also from "
+                   "$QMPSHELL_SECRET_NAME, else asked for at a terminal")
     p.add_argument("-l", "--logfile", metavar="FILE",
                    help="append every message sent and received (JSON lines)")
     p.add_argument("-H", "--hmp", action="store_true",
@@ -121,8 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style", metavar="NAME",
                    help="pygments style for highlighting (e.g. monokai, default)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="give up waiting for a reply after SECONDS (scripts: 60 by "
-                        "default; 0: wait without end)")
+                   help="give up waiting for a reply after SECONDS")
     p.add_argument("--vi", action="store_true", default=None,
                    help="vi key bindings at the prompt (default emacs)")
     p.add_argument("-y", "--yes", action="store_true", default=None,

@@ -1,12 +1,10 @@
 """The interactive prompt: one more input source for the shared runner.
 
-It runs on prompt_toolkit's asyncio prompt so the connection keeps reading
-while the user types: events are printed above the prompt as they arrive
+It runs on prompt_toolkit's asyncio prompt so the client keeps reading while
+the user types: events are printed above the prompt as they arrive
 (``patch_stdout``), completion and the toolbar follow the schema, history is
 kept with secrets masked.  It never parses shorthand itself; every line goes
-to the :class:`~qmpshell.runner.pipeline.Runner`, like a line of a session
-file, in a worker thread (the runner is synchronous), so the prompt's loop
-stays free; Ctrl-C calls the connection's ``interrupt()``.
+to the :class:`~qmpshell.runner.pipeline.Runner`, like a line of a session file.
 
 ``cli`` imports this module only when a person is at the terminal and calls
 :func:`run`.
@@ -50,12 +48,12 @@ from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
-from qmpshell.wire.connection import Interrupted
 
 if TYPE_CHECKING:
     from qmpshell.runner.pipeline import Runner
+    from qmpshell.runner.replaysecrets import SecretSource
     from qmpshell.settings import Settings
-    from qmpshell.wire.connection import QmpConnection
+    from qmpshell.wire.client import Connection
 
 PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
@@ -73,10 +71,10 @@ UI_STYLE = {
     "pygments.error": "#ff5f5f underline",
 }
 
-Reconnect = Callable[[str], Awaitable["QmpConnection"]]
+Reconnect = Callable[[str], Awaitable["Connection"]]
 """Makes and connects a new connection to an address (for ``.connect``)."""
 
-SchemaSource = Callable[["QmpConnection"], AsyncIterator[Schema]]
+SchemaSource = Callable[["Connection"], AsyncIterator[Schema]]
 """The schemas of a newly connected server, as they come (cached, then fresh)."""
 
 
@@ -108,14 +106,13 @@ class Repl:
         self._schemas = schemas
         self._schema_task: asyncio.Task[None] | None = None
         self._fallback_schema = runner.schema or Schema()
-        self._watched: QmpConnection | None = None
-        self._running = False
-        self._lost_told = False
+        self._watcher: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[bool] | None = None
         self._closing = False
         self.live = LiveValues(self._lookup)
-        completer = None if settings.hmp else QmpCompleter(
-            self.schema, self.live, in_transaction=lambda: runner.in_transaction)
-        tab = TabKey(completer.tab, completer) if completer is not None else None
+        completer = QmpCompleter(self.schema, self.live, hmp=settings.hmp,
+                                 in_transaction=lambda: runner.in_transaction)
+        tab = TabKey(completer.tab, completer)
         self.pending = PendingInput()
         self.session: PromptSession[str] = PromptSession(
             message=self.prompt_text,
@@ -174,7 +171,8 @@ class Repl:
         try:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
-                self._on_activity()  # what arrived before the prompt was up
+                if self.runner.connection is not None:  # is the cached schema still true?
+                    await self._load_schema(self.runner.connection)
                 while not self.runner.stopped:
                     line = self.pending.next_line()
                     if line is not None:
@@ -192,7 +190,7 @@ class Repl:
             self._closing = True
             self.runner.report = report
             self.runner.notice = None
-            self._stop_watching()
+            await self._stop_watching()
             await self._stop_schema_loading()
         return 0
 
@@ -212,25 +210,24 @@ class Repl:
         if words[:1] == [".pager"] and not self.runner.in_transaction:
             self.set_pager(words[1:])
             return
-        if not await self.confirmed(line):
+        if not await self.confirmed(line) or not await self.masked_secrets_typed(line):
             self.note("not run")
             return
         with self._paged():
-            self._running = True
+            task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
             try:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, self.runner.run_line, line, None)
-            except Interrupted:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
                 self.note("interrupted")
             except ConnectError as error:
-                self._lost_told = True
                 self.error(f"{error}. Type .connect to reconnect.")
-            except asyncio.CancelledError:
-                self._interrupt_line()  # the shell is going: so is the line
-                raise
             finally:
-                self._running = False
-        self._on_activity()  # events that came as the line ended
+                self._running = None
+                secrets = getattr(self.runner, "secrets", None)
+                if secrets is not None:
+                    secrets.forget()
 
     async def confirmed(self, line: str) -> bool:
         """Ask before a command that stops or destroys the VM (the one table in
@@ -250,6 +247,28 @@ class Repl:
         except (KeyboardInterrupt, EOFError):
             return False
         return is_yes(answer)
+
+    async def masked_secrets_typed(self, line: str) -> bool:
+        """A pasted line of a recording whose secret is the mask: ask for the
+        real one without echo (unless --secret or the environment gives it);
+        False when the person gives none, and the line is not run."""
+        source: SecretSource | None = getattr(self.runner, "secrets", None)
+        if source is None or self.runner.in_transaction:
+            return True
+        from qmpshell.runner.replaysecrets import masked_secrets
+
+        for secret in masked_secrets(self.request_of(line)):
+            if source.known(secret) is not None:
+                continue
+            try:
+                asker: PromptSession[str] = PromptSession(
+                    input=self.session.input, output=self.session.output)
+                value = await asker.prompt_async(f"{secret.name} (masked in the line): ",
+                                                 is_password=True, handle_sigint=False)
+            except (KeyboardInterrupt, EOFError):
+                return False
+            source.give(secret, value)
+        return True
 
     def request_of(self, line: str) -> dict[str, Any]:
         """The request a line would send, as the runner's parser reads it
@@ -332,8 +351,8 @@ class Repl:
         loop = asyncio.get_running_loop()
 
         def interrupt() -> None:
-            if self._running:
-                self._interrupt_line()
+            if self._running is not None:
+                self._running.cancel()
             elif self.session.app.is_running:  # a SIGINT from elsewhere: as the key
                 self.session.app.exit(exception=KeyboardInterrupt(), style="class:aborting")
 
@@ -346,62 +365,41 @@ class Repl:
                 loop.remove_signal_handler(signal.SIGINT)
 
     # -- the connection ------------------------------------------------------------
-    def _interrupt_line(self) -> None:
-        conn = self.runner.connection
-        if conn is not None:
-            conn.interrupt()
-
     async def _lookup(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Completion look-ups go through the current connection (in a
-        worker thread, like lines, unless it can answer on the loop)."""
+        """Completion look-ups go through the current connection."""
         conn = self.runner.connection
         if conn is None or not conn.connected:
             raise ConnectError("not connected")
-        direct = getattr(conn, "execute_async", None)
-        if direct is not None:
-            reply = await direct(request)
-        else:
-            reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute,
-                                                                     request)
-        return dict(reply.message)
+        return await conn.execute(request)
 
     def _watch(self) -> None:
         """Print events above the prompt as they arrive; say so when the
         connection is lost."""
-        conn = self.runner.connection
-        watch = getattr(conn, "watch", None)
-        if conn is None or watch is None:
+        if self.runner.connection is None:
             return
-        self._watched = conn
-        self._lost_told = False
-        watch(self._on_activity)
+        self._watcher = asyncio.ensure_future(self._watch_events(self.runner.connection))
 
-    def _on_activity(self) -> None:
-        """Events arrived or the connection went (on the loop): print them
-        unless a line is running (its worker prints them in order)."""
-        conn = self.runner.connection
-        if self._running or self._closing or conn is None:
+    async def _watch_events(self, conn: Connection) -> None:
+        await self.runner.watch_events()
+        if self._closing or conn is not self.runner.connection:
             return
-        self.runner.drain_events()
-        if conn is not self._watched or self._lost_told:
-            return
-        reason = conn.lost_reason()
+        reason = await conn.lost_reason()
         if reason is not None:
-            self._lost_told = True
             self.error(f"connection lost: {reason}. Type .connect [ADDRESS] to reconnect.")
             self.session.app.invalidate()
 
-    def _stop_watching(self) -> None:
-        watch = getattr(self._watched, "watch", None)
-        if watch is not None:
-            watch(None)
-        self._watched = None
+    async def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watcher
+            self._watcher = None
 
     async def connect(self, address: str | None) -> None:
         """``.connect [ADDRESS]``: a new connection (to the same address by
         default); the old one is closed once the new one works."""
         old = self.runner.connection
-        target = address or (old.name if old is not None else self.settings.address)
+        target = address or (old.address if old is not None else self.settings.address)
         if not target:
             self.error(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
             return
@@ -410,24 +408,24 @@ class Repl:
         except ConnectError as error:
             self.error(str(error))
             return
-        self._stop_watching()
+        await self._stop_watching()
         if old is not None and old is not conn:
             with contextlib.suppress(Exception):
-                old.close()
+                await old.close()
         self.runner.connection = conn
         self.live.forget()
         self._watch()
         self.note(f"connected to {target}")
         await self._load_schema(conn)
 
-    async def _load_schema(self, conn: QmpConnection) -> None:
+    async def _load_schema(self, conn: Connection) -> None:
         """Read the new server's schema in the background (from the cache
         when it knows this QEMU), so the prompt comes back at once."""
         await self._stop_schema_loading()
         if self._schemas is not None:
             self._schema_task = asyncio.ensure_future(self._follow_schemas(conn))
 
-    async def _follow_schemas(self, conn: QmpConnection) -> None:
+    async def _follow_schemas(self, conn: Connection) -> None:
         source = self._schemas
         assert source is not None
         try:
@@ -446,7 +444,7 @@ class Repl:
                 await self._schema_task
             self._schema_task = None
 
-    async def _default_reconnect(self, address: str) -> QmpConnection:
+    async def _default_reconnect(self, address: str) -> Connection:
         raise QmpShellError(".connect is not available in this prompt")
 
 

@@ -21,6 +21,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 
 from qmpshell.runner.help import first_line
+from qmpshell.schema.hints import argument_names_hint, value_hint
 from qmpshell.schema.model import Member, Schema, feature_marks
 from qmpshell.shorthand.dotcommands import DOT_COMMANDS, dot_command
 from qmpshell.shorthand.literals import LiteralError
@@ -191,8 +192,8 @@ def _dot_argument(dot: str, words: _Words) -> Suggestion:
     slot = spec.completes[position]
     if isinstance(slot, tuple):
         return Suggestion("choice", prefix=words.current, command=dot, choices=slot)
-    if slot == "file":
-        return Suggestion("value", prefix=words.current, command=dot, hint="file")
+    if slot in ("file", "hmp-command"):
+        return Suggestion("value", prefix=words.current, command=dot, hint=slot)
     return Suggestion(slot, prefix=words.current)
 
 
@@ -207,7 +208,7 @@ def _argument_part(command: str, args_type: str, done: list[str], current: str,
             return NONE
         return Suggestion("value", prefix=value, command=command, path=path, given=given,
                           type_name=type_name, member=member,
-                          hint=value_hint(command, member, schema))
+                          hint=value_hint(command, member, schema, given))
     if "." in current:
         *parent, leaf = current.split(".")
         member, type_name = resolve_path(schema, args_type, tuple(parent), given)
@@ -216,7 +217,7 @@ def _argument_part(command: str, args_type: str, done: list[str], current: str,
         return Suggestion("member", prefix=leaf, command=command, path=tuple(parent),
                           given=given, type_name=type_name)
     return Suggestion("argument", prefix=current, command=command, given=given,
-                      type_name=args_type)
+                      type_name=args_type, hint=argument_names_hint(command, given))
 
 
 def resolve_path(schema: Schema, type_name: str, path: tuple[str, ...],
@@ -266,37 +267,6 @@ def action_features(schema: Schema) -> dict[str, tuple[str, ...]]:
     if tag is None:
         return {}
     return dict(schema.resolve(tag.type).value_features)
-
-
-_BLOCK_WORDS = ("block", "drive", "eject", "change", "snapshot", "nbd")
-_NEW_NODE_COMMANDS = ("blockdev-add", "blockdev-create", "blockdev-snapshot-sync")
-
-
-def value_hint(command: str, member: Member, schema: Schema) -> str:
-    """Which live values complete ``member``: its own hint, or one guessed
-    from well-known argument names when the schema carries none."""
-    if member.hint:
-        return member.hint
-    info = schema.resolve(member.type)
-    if info.kind == "builtin" and info.builtin == "file":
-        return "file"
-    if info.kind != "builtin" or info.builtin != "str":
-        return ""
-    name = member.name
-    if name in ("node-name", "node", "base-node", "top-node", "target-node"):
-        return "" if command in _NEW_NODE_COMMANDS else "node-name"
-    if name == "device" and any(w in command for w in _BLOCK_WORDS):
-        return "block-device"
-    if name == "id" and command in ("device_del",):
-        return "device-id"
-    if name in ("id", "chardev") and command.startswith("chardev-") and command != "chardev-add":
-        return "chardev"
-    if name == "path" and command.startswith("qom-"):
-        return "qom-path"
-    if name in ("filename", "file", "target") and command != "blockdev-add" and (
-            "snapshot" in command or "drive" in command or command.startswith("dump")):
-        return "file"
-    return ""
 
 
 # -- names the schema knows -----------------------------------------------
@@ -525,14 +495,46 @@ class LiveValues:
         return reply
 
     async def _fetch(self, hint: str) -> list[Candidate]:
-        if hint == "block-device":
+        kind, _, key = hint.partition(":")
+        if kind == "block-device":
             found = await self._call("query-block") or []
             return [Candidate(d["device"], d["device"], _block_note(d))
                     for d in found if d.get("device")]
-        if hint == "node-name":
-            found = await self._call("query-named-block-nodes") or []
-            return [Candidate(n["node-name"], n["node-name"], n.get("drv", ""))
-                    for n in found if n.get("node-name")]
+        if kind == "node-name":
+            return await self._nodes()
+        if kind == "block-node":
+            devices = await self._fetch("block-device")
+            named = {c.text for c in devices}
+            return devices + [c for c in await self._nodes() if c.text not in named]
+        if kind == "job-id":
+            found = await self._call("query-jobs") or []
+            return [Candidate(j["id"], j["id"], f"{j.get('type', '')} {j.get('status', '')}")
+                    for j in found if j.get("id")]
+        if kind == "bitmap":
+            found = await self._call("query-named-block-nodes", flat=True) or []
+            return _unique(Candidate(b["name"], b["name"], n.get("node-name", ""))
+                           for n in found if not key or n.get("node-name") == key
+                           for b in n.get("dirty-bitmaps") or [] if b.get("name"))
+        if kind in ("device-type", "object-type"):
+            implements = "device" if kind == "device-type" else "user-creatable"
+            found = await self._call("qom-list-types", implements=implements,
+                                     abstract=False) or []
+            return sorted((Candidate(t["name"], t["name"], t.get("parent", ""))
+                           for t in found if t.get("name")), key=lambda c: c.text)
+        if kind in ("device-property", "object-property"):
+            command = "device-list-properties" if kind == "device-property" \
+                else "qom-list-properties"
+            found = await self._call(command, typename=key) or []
+            return [Candidate(p["name"] + "=", p["name"], _property_note(p))
+                    for p in found if p.get("name")]
+        if kind == "qom-property":
+            found = await self._call("qom-list", path=key) or []
+            return [Candidate(p["name"], p["name"], str(p.get("type", "")))
+                    for p in found if p.get("name")
+                    and not str(p.get("type", "")).startswith("child<")]
+        if kind == "hmp-command":
+            text = await self._call("human-monitor-command", **{"command-line": "help"})
+            return hmp_commands(text if isinstance(text, str) else "")
         if hint == "chardev":
             found = await self._call("query-chardev") or []
             return [Candidate(c["label"], c["label"], c.get("filename", ""))
@@ -543,11 +545,51 @@ class LiveValues:
                     for p in found if str(p.get("type", "")).startswith("child<")]
         return []
 
+    async def _nodes(self) -> list[Candidate]:
+        found = await self._call("query-named-block-nodes", flat=True) or []
+        nodes = [Candidate(n["node-name"], n["node-name"], n.get("drv", ""))
+                 for n in found if n.get("node-name")]
+        # names QEMU made up ('#block123') after the ones a person chose
+        return sorted(nodes, key=lambda c: c.text.startswith("#"))
+
     async def _qom_paths(self, parent: str) -> list[Candidate]:
         found = await self._call("qom-list", path=parent) or []
         base = parent.rstrip("/")
         return [Candidate(f"{base}/{p['name']}", p["name"], _qom_type(p["type"]))
                 for p in found if str(p.get("type", "")).startswith(("child<", "link<"))]
+
+
+def hmp_commands(help_text: str) -> list[Candidate]:
+    """HMP command names from its ``help``: each line is ``name[|alias]
+    [args] -- what it does``."""
+    found: list[Candidate] = []
+    for line in help_text.splitlines():
+        if line[:1].isspace():
+            continue  # the rest of the line before
+        usage, _, doc = line.partition(" -- ")
+        words = usage.split()
+        if not words:
+            continue
+        for name in words[0].split("|"):
+            if name and name[0].isalpha():
+                found.append(Candidate(name, name, doc.strip()))
+    return _unique(found)
+
+
+def _unique(candidates: Iterable[Candidate]) -> list[Candidate]:
+    seen: set[str] = set()
+    out = []
+    for c in candidates:
+        if c.text not in seen:
+            seen.add(c.text)
+            out.append(c)
+    return out
+
+
+def _property_note(prop: dict[str, Any]) -> str:
+    note = str(prop.get("type", ""))
+    description = prop.get("description")
+    return f"{note} - {description}" if description else note
 
 
 def _result(task: asyncio.Task[list[Candidate]]) -> list[Candidate]:
@@ -577,15 +619,23 @@ class QmpCompleter(Completer):
     """Completions at the prompt: what :func:`suggest` says goes here."""
 
     def __init__(self, schema: Callable[[], Schema], values: ValueSource | None = None,
-                 in_transaction: Callable[[], bool] = lambda: False) -> None:
+                 in_transaction: Callable[[], bool] = lambda: False, hmp: bool = False) -> None:
+        """``hmp``: lines are HMP commands (``-H``), their names come from
+        the server."""
         self._schema = schema
         self._values = values
         self._in_transaction = in_transaction
+        self._hmp = hmp
         self._paths = PathCompleter(expanduser=True)
 
     def _suggest(self, document: Document) -> Suggestion:
-        return suggest(document.text_before_cursor, self._schema(),
-                       transaction=self._in_transaction())
+        text = document.text_before_cursor
+        if self._hmp and not text.lstrip().startswith("."):
+            word = text.lstrip()
+            if not any(ch.isspace() for ch in word):
+                return Suggestion("value", prefix=word, hint="hmp-command")
+            return NONE
+        return suggest(text, self._schema(), transaction=self._in_transaction())
 
     def get_completions(self, document: Document,
                         complete_event: CompleteEvent) -> Iterator[Completion]:
@@ -597,15 +647,15 @@ class QmpCompleter(Completer):
     async def get_completions_async(self, document: Document, complete_event: CompleteEvent
                                     ) -> AsyncGenerator[Completion, None]:
         s = self._suggest(document)
-        for c in self._static(s):
-            yield c
-        if s.kind != "value" or not s.hint:
-            return
+        static = static_candidates(s, self._schema())
+        for cand in static:
+            yield _completion(cand, s.prefix)
         if s.hint == "file":
             for c in self._files(s, complete_event):
                 yield c
-        elif self._values is not None:
-            for cand in _matching(s.prefix, await self._values.values(s.hint, s.prefix)):
+        elif s.hint and self._values is not None:
+            live = await self._values.values(s.hint, s.prefix)
+            for cand in _live(s, live, static):
                 yield _completion(cand, s.prefix)
 
     def tab(self, document: Document) -> tuple[str, TabChoice]:
@@ -617,8 +667,8 @@ class QmpCompleter(Completer):
         if s.kind == "value" and s.hint == "file":
             candidates += [_file_candidate(s.prefix, c) for c in
                            self._files(s, CompleteEvent(completion_requested=True))]
-        elif s.kind == "value" and s.hint and self._values is not None:
-            candidates += _matching(s.prefix, self._values.peek(s.hint, s.prefix))
+        elif s.hint and self._values is not None:
+            candidates += _live(s, self._values.peek(s.hint, s.prefix), candidates)
         ends_word = s.kind != "value" or s.hint != "file"
         return s.prefix, tab_choice(s.prefix, candidates, ends_word=ends_word)
 
@@ -628,6 +678,14 @@ class QmpCompleter(Completer):
 
     def _files(self, s: Suggestion, event: CompleteEvent) -> Iterator[Completion]:
         yield from self._paths.get_completions(Document(s.prefix), event)
+
+
+def _live(s: Suggestion, live: list[Candidate], static: list[Candidate]) -> list[Candidate]:
+    """Live names matching the word, without those the schema gave already
+    or (argument names) those the line has."""
+    known = {c.text for c in static}
+    given = {f"{k}=" for k in s.given} if s.kind == "argument" else set()
+    return [c for c in _matching(s.prefix, live) if c.text not in known and c.text not in given]
 
 
 def _file_candidate(prefix: str, c: Completion) -> Candidate:

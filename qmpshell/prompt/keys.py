@@ -60,6 +60,8 @@ class TabKey:
         elif choice.text is not None:
             self._menu = None
             self._show_what_follows(buffer)
+        elif self._completer is not None:  # nothing known yet: the server's answer, when it comes
+            get_app().create_background_task(self._refresh(buffer, buffer.document))
 
     def _show_what_follows(self, buffer: Buffer) -> None:
         """After a lone candidate: the menu of what comes next (argument

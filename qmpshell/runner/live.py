@@ -40,6 +40,9 @@ class Terminal:
     """The runner's ordinary output goes to the same screen (the prompt, or
     a script whose stdout is this terminal too): ``.watch`` redraws its
     reply in place, and job status chatter folds into the progress lines."""
+    in_place: bool = True
+    """Lines are redrawn in place; False (``--progress`` into a file or a
+    pipe): each new state is appended as plain lines, no escape sequences."""
 
 
 class LiveArea:
@@ -58,6 +61,10 @@ class LiveArea:
         none wraps and the count stays right); the cursor stays at the end."""
         width = max(10, self.terminal.columns())
         fitted = [fit(line, width - 1) for line in lines]
+        if not self.terminal.in_place:
+            if fitted:
+                self.terminal.write("".join(line + "\n" for line in fitted))
+            return
         self.terminal.write(self._erase() + "\n".join(fitted))
         self._drawn = len(fitted)
 

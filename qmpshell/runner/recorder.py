@@ -88,7 +88,12 @@ def header(started: datetime, qemu_version: str | None) -> str:
     against = f" against QEMU {qemu_version}" if qemu_version else ""
     stamp = started.strftime("%Y-%m-%d %H:%M:%S %z").rstrip()
     return (f"# qmpshell session recorded {stamp}{against}\n"
-            "# replay: qmpshell ADDRESS -f FILE\n")
+            f"# replay: qmpshell ADDRESS -f FILE; {SECRETS_NOTE}\n")
+
+
+SECRETS_NOTE = ("secrets are masked (********): the replay asks for each at a terminal, or "
+                "give --secret NAME=VALUE, --secret NAME=@FILE or $QMPSHELL_SECRET_NAME")
+"""How a replay gets the secrets this recording masks, said in its header."""
 
 
 class Recorder:

@@ -285,6 +285,20 @@ async def load_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
         await stream.aclose()
 
 
+async def checked_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
+                              bundled: Schema, cache_dir: Path | None) -> Schema:
+    """The last schema :func:`live_schemas` yields: the cached one only once
+    the digest of the server's ``query-qmp-schema`` matched it (a QEMU rebuilt
+    with the same version string replaces its entry), else the fresh one.
+    For scripts, before their first line."""
+    stream = live_schemas(execute, greeting, bundled, cache_dir)
+    try:
+        schemas = [schema async for schema in stream]
+    finally:
+        await stream.aclose()
+    return schemas[-1] if schemas else bundled
+
+
 async def _target(execute: Execute) -> str:
     """The target architecture: the greeting's version does not tell
     qemu-system-x86_64 from qemu-system-aarch64, whose schemas differ."""

@@ -32,7 +32,8 @@ event that never comes.  At the prompt it waits until Ctrl-C."""
 
 
 Slot = str | tuple[str, ...]
-"""What completes one argument: 'command', 'event', 'file', or fixed words."""
+"""What completes one argument: 'command', 'event', 'file', 'hmp-command' (the
+server's HMP commands), or fixed words."""
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,8 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
             "until Ctrl-C at the prompt", parse_wait, replayed=True, completes=("event",)),
     DotSpec(".sleep", ".sleep SECONDS", "pause", parse_seconds, replayed=True),
     DotSpec(".echo", ".echo TEXT", "print a line of text", parse_text, replayed=True),
-    DotSpec(".hmp", ".hmp LINE", "run one HMP command", parse_hmp, replayed=True),
+    DotSpec(".hmp", ".hmp LINE", "run one HMP command", parse_hmp, replayed=True,
+            completes=("hmp-command",)),
     DotSpec(".quit", ".quit", "leave the shell", parse_text),
     DotSpec(".connect", ".connect [ADDRESS]", "reconnect, or connect elsewhere",
             parse_connect, in_scripts=False, completes=("file",)),

@@ -62,7 +62,8 @@ def test_the_kinds_come_from_the_parser() -> None:
                                      "--tls-ca", "--tls-cert", "--tls-key"}
     assert value_options("choice") == {"--color", "--format"}
     assert value_options("command") == {"-c", "--command"}
-    assert value_options("free") == {"--domain", "--connect", "--style", "--timeout"}
+    assert value_options("free") == {"--domain", "--connect", "--secret", "--style",
+                                     "--timeout"}
 
 
 # -- every option, nothing stale: read back from each file --------------------

@@ -217,6 +217,7 @@ def test_progress_asks_qemu_at_most_five_times_a_second(mirror_vm: QemuProcess, 
         timeout=60)
     assert result.returncode == 1 and "no BLOCK_JOB_COMPLETED event within 10 s" in result.stderr
     assert re.search(r"mirror j0 running\s+\[[#.]+\]", result.stderr)
+    assert "\x1b" not in result.stderr  # --progress into a pipe: plain lines
     from datetime import datetime
 
     sent = [entry for entry in map(json.loads, log.read_text().splitlines())

@@ -126,7 +126,9 @@ def test_a_session_typed_at_the_prompt_replays_with_the_same_replies(
     assert re.fullmatch(r"# qmpshell session recorded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"
                         r" against QEMU \d+\.\d+\.\d+.*", lines[0])
     assert lines[1:] == [
-        "# replay: qmpshell ADDRESS -f FILE",
+        "# replay: qmpshell ADDRESS -f FILE; secrets are masked (********): the replay asks "
+        "for each at a terminal, or give --secret NAME=VALUE, --secret NAME=@FILE or "
+        "$QMPSHELL_SECRET_NAME",
         "query-status",
         "stop",
         "cont",
@@ -140,7 +142,7 @@ def test_a_session_typed_at_the_prompt_replays_with_the_same_replies(
     ]
 
     replay = run_qmpshell(home, str(fresh_scratch.socket_path), "-f", str(recording),
-                          "--compact")
+                          "--compact", "--secret", "password=hunter2")
     assert replay.returncode == 1  # the refused set_password fails here too
     assert replay.stderr == (f"{recording}:8: error: GenericError: Could not set password\n")
     assert replay.stdout.splitlines()[-1] == "all done"

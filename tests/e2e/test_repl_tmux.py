@@ -110,3 +110,47 @@ def test_a_paste_without_a_newline_stays_on_the_line(term: Tmux) -> None:
     term.wait_line(PROMPT + "query-status")
     term.keys("Enter")
     term.wait_text('"running": true')
+
+
+def run_line(term: Tmux, line: str, reply: str = '"return": {}', *,
+             confirm: bool = False) -> None:
+    before = term.count(reply)
+    term.type(line)
+    term.keys("Enter")
+    if confirm:
+        term.wait_text("Run it?")
+        term.keys("y", "Enter")
+    term.wait_for(lambda: term.count(reply) > before, f"{line!r} answered")
+    term.wait_line(PROMPT)
+
+
+def test_live_node_names_and_job_ids(term: Tmux) -> None:
+    run_line(term, "blockdev-add driver=null-co node-name=alpha")
+    run_line(term, "blockdev-add driver=null-co node-name=beta")
+    term.keys("blockdev-mirror device=al", "Tab")  # asks the server; its answer shows
+    term.wait_menu("alpha")
+    term.keys("Tab")
+    term.wait_line(PROMPT + "blockdev-mirror device=alpha ")
+    term.keys("target=be", "Tab")
+    term.wait_menu("beta")
+    term.keys("Tab")
+    term.wait_line(PROMPT + "blockdev-mirror device=alpha target=beta ")
+    run_line(term, "job-id=mj1 sync=full", confirm=True)
+    term.keys("job-cancel id=", "Tab")
+    term.wait_menu("mj1")
+    term.keys("Tab")
+    term.wait_line(PROMPT + "job-cancel id=mj1 ")
+
+
+def test_live_device_drivers_and_their_properties(term: Tmux) -> None:
+    term.keys("device_add driver=virtio-bl", "Tab")
+    term.wait_menu("virtio-blk-pci")
+    term.keys("Tab")  # several: their common start, and the menu
+    term.wait_line(PROMPT + "device_add driver=virtio-blk-")
+    term.wait_menu("virtio-blk-pci-transitional")
+    term.keys("C-u")
+    term.wait_line(PROMPT)
+    term.keys("device_add driver=virtio-blk-pci num-q", "Tab")
+    term.wait_menu("num-queues")
+    term.keys("Tab")
+    term.wait_line(PROMPT + "device_add driver=virtio-blk-pci num-queues=")

@@ -77,6 +77,16 @@ class Tmux:
         x, y = self.cursor()
         return (lines[y] if y < len(lines) else "")[:x].ljust(x)
 
+    def menu(self) -> list[str]:
+        """The screen lines under the cursor's (a completion menu), the
+        toolbar's last line left out."""
+        lines = self.screen()
+        return lines[self.cursor()[1] + 1:-1]
+
+    def wait_menu(self, text: str, deadline: float = DEADLINE) -> None:
+        self.wait_for(lambda: any(text in line for line in self.menu()),
+                      f"{text!r} in the menu", deadline)
+
     def wait_for(self, check: Callable[[], bool], what: str,
                  deadline: float = DEADLINE) -> None:
         """Read the screen until ``check()`` holds; fail with the screen

@@ -19,6 +19,7 @@ from qmpshell.prompt.completion import (
     QmpCompleter,
     Suggestion,
     given_arguments,
+    hmp_commands,
     split_words,
     static_candidates,
     suggest,
@@ -245,6 +246,38 @@ def test_qemu72_value_hints_from_names(qemu72: Schema) -> None:
     assert suggest("blockdev-add driver=raw node-name=", qemu72).hint == ""
 
 
+def test_qemu72_every_argument_that_names_a_live_thing(qemu72: Schema) -> None:
+    hints = {
+        "blockdev-mirror device=": "block-node", "blockdev-mirror target=": "node-name",
+        "block-stream device=": "block-node", "block-commit device=": "block-node",
+        "block-commit base-node=": "node-name", "block-commit top-node=": "node-name",
+        "block_resize node-name=": "node-name", "blockdev-add driver=raw file=": "node-name",
+        "job-cancel id=": "job-id", "job-complete id=": "job-id",
+        "block-job-cancel device=": "job-id",
+        "block-dirty-bitmap-remove node=n0 name=": "bitmap:n0",
+        "block-dirty-bitmap-clear name=": "bitmap",
+        "block-dirty-bitmap-add node=n0 name=": "",
+        "device_add driver=": "device-type",
+        "qom-get path=/machine property=": "qom-property:/machine",
+        "qom-set property=": "",
+        ".hmp ": "hmp-command",
+    }
+    for line, hint in hints.items():
+        assert suggest(line, qemu72).hint == hint, line
+    assert suggest("device_add driver=virtio-blk-pci ", qemu72).hint == \
+        "device-property:virtio-blk-pci"
+
+
+def test_hmp_command_names_from_its_help() -> None:
+    text = ("announce_self [interfaces] [id] -- Trigger GARP/RARP announcements\n"
+            "block_job_cancel [-f] device -- stop an active background block operation\n"
+            "\t\t\t if you want to abort the operation immediately\n"
+            "info [subcommand] -- show various information about the system state\n"
+            "q|quit  -- quit the emulator\n")
+    names = [c.text for c in hmp_commands(text)]
+    assert names == ["announce_self", "block_job_cancel", "info", "q", "quit"]
+
+
 def test_bundled_table_completes() -> None:
     table = pytest.importorskip("qmpshell.schema.table")
     s = table.load_bundled_schema()
@@ -276,7 +309,19 @@ class FakeServer:
             return {"return": [{"device": "scratch", "inserted": {"file": "/x.qcow2"}},
                                {"device": "", "qdev": "anon"}]}
         if name == "query-named-block-nodes":
-            return {"return": [{"node-name": "#block123", "drv": "qcow2"}]}
+            return {"return": [{"node-name": "#block123", "drv": "qcow2"},
+                               {"node-name": "disk0", "drv": "qcow2",
+                                "dirty-bitmaps": [{"name": "bm0"}]}]}
+        if name == "query-jobs":
+            return {"return": [{"id": "mirror0", "type": "mirror", "status": "ready"}]}
+        if name == "qom-list-types":
+            return {"return": [{"name": "virtio-blk-pci", "parent": "virtio-pci"},
+                               {"name": "e1000", "parent": "pci-device"}]}
+        if name == "device-list-properties":
+            return {"return": [{"name": "drive", "type": "str", "description": "Node name"},
+                               {"name": "num-queues", "type": "uint16"}]}
+        if name == "human-monitor-command":
+            return {"return": "info [subcommand] -- show things\nstop|s  -- stop\n"}
         if name == "qom-list":
             path = request["arguments"]["path"]
             kids = {"/": ["machine", "objects"], "/machine": ["peripheral", "unattached"],
@@ -348,7 +393,7 @@ def test_slow_server_means_no_suggestions_not_a_stuck_prompt() -> None:
         server.held.set()
         entry = next(iter(live._cache.values()))[1]
         await asyncio.wait_for(entry, timeout=5)
-        assert [c.text for c in await live.values("node-name", "")] == ["#block123"]
+        assert [c.text for c in await live.values("node-name", "")] == ["disk0", "#block123"]
         assert len(server.calls) == 1
     asyncio.run(run())
 
@@ -441,3 +486,38 @@ def test_tab_uses_live_names_already_known_and_never_waits() -> None:
         await entry
         assert completer.tab(Document("block_resize device=sc"))[1].text == "scratch "
     asyncio.run(run())
+
+
+def test_live_names_of_every_kind() -> None:
+    server = FakeServer()
+
+    async def run() -> dict[str, list[str]]:
+        live = LiveValues(server.execute)
+        kinds = ("node-name", "block-node", "job-id", "bitmap", "bitmap:disk0", "bitmap:x",
+                 "device-type", "device-property:virtio-blk-pci", "hmp-command")
+        return {k: [c.text for c in await live.values(k, "")] for k in kinds}
+    got = asyncio.run(run())
+    assert got["node-name"] == ["disk0", "#block123"]  # chosen names first
+    assert got["block-node"] == ["scratch", "disk0", "#block123"]
+    assert got["job-id"] == ["mirror0"]
+    assert got["bitmap"] == got["bitmap:disk0"] == ["bm0"] and got["bitmap:x"] == []
+    assert got["device-type"] == ["e1000", "virtio-blk-pci"]
+    assert got["device-property:virtio-blk-pci"] == ["drive=", "num-queues="]
+    assert got["hmp-command"] == ["info", "stop", "s"]
+
+
+def test_live_argument_names_leave_out_those_given() -> None:
+    s = Schema(commands={"device_add": Command("device_add", "device_add.arguments")},
+               types={"device_add.arguments": TypeInfo(
+                   "device_add.arguments", "object", open=True,
+                   members=(Member("driver", "str"), Member("id", "str", optional=True)))})
+    completer = QmpCompleter(lambda: s, LiveValues(FakeServer().execute))
+    got = [c.text for c in complete(completer, "device_add driver=virtio-blk-pci drive=d0 ")]
+    assert got == ["id=", "num-queues="]
+
+
+def test_hmp_mode_completes_hmp_command_names() -> None:
+    completer = QmpCompleter(lambda: small_schema(), LiveValues(FakeServer().execute), hmp=True)
+    assert [c.text for c in complete(completer, "in")] == ["info"]
+    assert complete(completer, "info ") == []
+    assert [c.text for c in complete(completer, ".hmp st")] == ["stop"]

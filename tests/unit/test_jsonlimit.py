@@ -100,3 +100,15 @@ def test_rendering_and_logging_never_crash_on_depth() -> None:
     out = io.StringIO()
     MessageLog(out).write(SENT, deep)
     assert "nested too deeply to log" in out.getvalue()
+
+
+def test_a_log_file_on_a_full_disk_is_said_once_and_the_session_goes_on() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    said: list[str] = []
+    log = MessageLog.open("/dev/full", on_error=said.append)
+    log.write(SENT, {"execute": "query-status"})
+    log.write(SENT, {"execute": "query-name"})
+    log.close()
+    assert said == ["cannot write to the log file /dev/full: No space left on device; "
+                    "logging stopped"]

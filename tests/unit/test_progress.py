@@ -229,6 +229,16 @@ def test_live_area_erases_what_it_drew_before_drawing_again() -> None:
     assert screen.written == ["one\ntwo", "\r\x1b[A\x1b[Jthree", "\r\x1b[J", "done\n"]
 
 
+def test_lines_are_appended_plainly_off_a_terminal() -> None:
+    written: list[str] = []
+    area = LiveArea(Terminal(write=written.append, in_place=False))
+    area.draw(["one", "two"])
+    area.draw(["three"])
+    area.clear()
+    area.finish(["done"])
+    assert "".join(written) == "one\ntwo\nthree\ndone\n"
+
+
 def test_lines_are_cut_to_the_width_with_highlights_kept_whole() -> None:
     assert fit("abcdef", 4) == "abcd"
     assert fit("ab\x1b[7mcdef\x1b[27m", 4) == "ab\x1b[7mcd\x1b[27m\x1b[0m"

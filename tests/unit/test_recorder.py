@@ -12,6 +12,7 @@ import pytest
 
 from qmpshell.errors import QmpShellError
 from qmpshell.runner.recorder import (
+    SECRETS_NOTE,
     Recorder,
     RecordError,
     format_qemu_version,
@@ -44,7 +45,9 @@ def lines(path: Path) -> list[str]:
 def test_header() -> None:
     assert header(STARTED, "7.2.0") == (
         "# qmpshell session recorded 2026-11-25 19:30:05 +0100 against QEMU 7.2.0\n"
-        "# replay: qmpshell ADDRESS -f FILE\n")
+        "# replay: qmpshell ADDRESS -f FILE; secrets are masked (********): the replay "
+        "asks for each at a terminal, or give --secret NAME=VALUE, --secret NAME=@FILE or "
+        "$QMPSHELL_SECRET_NAME\n")
     assert header(STARTED, None).startswith(
         "# qmpshell session recorded 2026-11-25 19:30:05 +0100\n")
 
@@ -72,7 +75,7 @@ def test_requests_are_written_with_the_formatter_and_flushed(tmp_path: Path) -> 
     rec.close()
     assert lines(path) == [
         "# qmpshell session recorded 2026-11-25 19:30:05 +0100 against QEMU 7.2.0",
-        "# replay: qmpshell ADDRESS -f FILE",
+        "# replay: qmpshell ADDRESS -f FILE; " + SECRETS_NOTE,
         "query-status",
         '{"execute": "block_resize", "arguments": {"device": "scratch", "size": 1073741824}}',
     ]

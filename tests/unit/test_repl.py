@@ -35,7 +35,7 @@ class FakeRunner:
         self.out: Any = print
         self.report: Any = None
 
-    def run_line(self, line: str, where: str | None = None) -> bool:
+    async def run_line(self, line: str, where: str | None = None) -> bool:
         self.lines.append(line)
         text = line.strip()
         if text == "transaction(":
@@ -47,9 +47,11 @@ class FakeRunner:
         elif text == "bad":
             self.report(ParseError("unknown command 'bad'"), where)
             return False
+        elif text == ".wait STOP":
+            await asyncio.sleep(30)
         return True
 
-    def drain_events(self) -> None:
+    async def watch_events(self) -> None:
         return None
 
 
