@@ -598,7 +598,7 @@ class Runner:
         from qmpshell.runner.watching import ProgressView
 
         return ProgressView(self.terminal, about_work=spec.event.upper() in WORK_EVENTS,
-                            seen=list(self._seen))
+                            event=spec.event, seen=list(self._seen))
 
     async def _poll_progress(self, view: ProgressView, final: bool = False) -> None:
         """Send the progress query that is due, if any (one at a time); with

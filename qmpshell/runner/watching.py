@@ -28,22 +28,27 @@ Clock = Callable[[], float]
 class ProgressView:
     """Live progress lines for one ``.wait`` (see module doc)."""
 
-    def __init__(self, terminal: Terminal, *, about_work: bool,
+    def __init__(self, terminal: Terminal, *, about_work: bool, event: str = "",
                  seen: Iterable[Mapping[str, Any]] = (), clock: Clock = time.time) -> None:
         """``about_work``: the wait is for an event that ends or advances long
         work (keep asking while nothing runs yet); otherwise one look, and
-        more only when an event says some work changed.  ``seen``: events
-        received before the wait (when a job was created)."""
+        more only when an event says some work changed.  ``event``: the
+        event waited for (its kind of work is asked about first).  ``seen``:
+        events received before the wait (when a job was created)."""
         self.clock = clock
         now = clock()
         self.area = LiveArea(terminal)
         self.fold = terminal.shares_output
         self.tracker = Tracker()
-        queries = QUERIES if about_work else QUERIES[:2]
+        queries: tuple[str, ...] = QUERIES if about_work else QUERIES[:2]
+        first = {"DUMP_COMPLETED": "query-dump", "MIGRATION": "query-migrate",
+                 "MIGRATION_PASS": "query-migrate"}.get(event.upper())
+        if first is not None and first in queries:  # what the wait is about, first
+            queries = (first, *(q for q in queries if q != first))
         self.poller = Poller(now, idle=5.0 if about_work else 1e9, queries=queries)
-        for event in seen:
-            if event.get("event") in WORK_EVENTS:
-                self.tracker.event(event, now)
+        for earlier in seen:
+            if earlier.get("event") in WORK_EVENTS:
+                self.tracker.event(earlier, now)
         self._shown: list[str] = []
 
     # -- what the runner asks ------------------------------------------------

@@ -216,6 +216,34 @@ def test_chatter_is_printed_when_output_goes_elsewhere() -> None:
     assert not view.event(event("JOB_STATUS_CHANGE", 1.0, status="running", id="j0"))
 
 
+def test_a_dump_is_asked_about_first_and_summed_up() -> None:
+    screen = FakeScreen()
+    clock = [10.0]
+    view = ProgressView(screen.terminal(), about_work=True, event="DUMP_COMPLETED",
+                        clock=lambda: clock[0])
+    request = view.take()
+    assert request == {"execute": "query-dump"}
+    view.answered(request, {"return": {"status": "active", "completed": 16 * MiB,
+                                       "total": 64 * MiB}})
+    clock[0] = 11.0
+    view.event(event("DUMP_COMPLETED", 11.0, result={
+        "status": "completed", "completed": 64 * MiB, "total": 64 * MiB}))
+    view.finish()
+    assert screen.written[0].startswith("dump active  [#####")
+    assert screen.written[-1].endswith("dump: completed, 48 MiB in 1.0 s, 48 MiB/s\n")
+
+
+def test_a_wait_for_other_events_looks_once_for_running_work() -> None:
+    view = ProgressView(FakeScreen().terminal(), about_work=False, clock=lambda: 5.0)
+    asked = []
+    while (request := view.take()) is not None:
+        asked.append(request["execute"])
+        view.answered(request, {"return": [] if request["execute"] == "query-jobs" else {}})
+        view.clock = lambda: 6.0
+    assert asked == ["query-jobs", "query-migrate"]
+    assert view.seconds_to_next() is not None and view.seconds_to_next() > 1000
+
+
 # -- drawing in place ---------------------------------------------------------------------
 
 def test_live_area_erases_what_it_drew_before_drawing_again() -> None:
