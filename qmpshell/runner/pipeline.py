@@ -53,6 +53,7 @@ from qmpshell.shorthand.dotcommands import (
     DotCommand,
     WaitSpec,
     WatchSpec,
+    check_wait,
     parse_dot,
     parse_format,
     parse_record,
@@ -362,7 +363,7 @@ class Runner:
             return await self._dot_jobs(dot.rest)
         if dot.name == "watch":
             return await self._watch(parse_watch(dot.rest))
-        spec = parse_wait(dot.rest)
+        spec = check_wait(parse_wait(dot.rest), self.schema)
         try:
             await self._wait(spec)
         except ConnectError:
@@ -543,12 +544,12 @@ class Runner:
             for event in self.connection.take_events():
                 self._emit_event(event)
 
-    def _take_seen(self, spec: WaitSpec) -> bool:
+    def _take_seen(self, spec: WaitSpec) -> dict[str, Any] | None:
         for i, event in enumerate(self._seen):
             if spec.matches(event):
                 del self._seen[i]
-                return True
-        return False
+                return event
+        return None
 
     async def _wait(self, spec: WaitSpec) -> bool:
         """Block until an event matching ``spec`` (received before counts,
@@ -560,7 +561,9 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         self._drain()
-        if self._take_seen(spec):
+        earlier = self._take_seen(spec)
+        if earlier is not None:
+            self._note(f"{earlier.get('event')} ({received_ago(earlier)})")
             return True
         view = self._progress_view(spec)
         self._live = view
@@ -568,7 +571,7 @@ class Runner:
             while True:
                 if view is not None:
                     await self._poll_progress(view)
-                if self._take_seen(spec):
+                if self._take_seen(spec) is not None:
                     break
                 remaining = None if deadline is None else max(0.0, deadline - loop.time())
                 step = remaining
@@ -580,7 +583,7 @@ class Runner:
                         raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
                                             + self._default_wait_note(spec))
                 self._drain()
-                if self._take_seen(spec):
+                if self._take_seen(spec) is not None:
                     break
             if view is not None and view.wants_final_look():
                 await self._poll_progress(view, final=True)
@@ -661,6 +664,18 @@ class Runner:
         self.failed = True
         self.report(error, where)
         return False
+
+
+def received_ago(event: dict[str, Any], now: float | None = None) -> str:
+    """'received 3 s ago', from the time stamp QEMU put on the event."""
+    import time
+
+    stamp = event.get("timestamp")
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("seconds"), int):
+        return "received earlier"
+    at = stamp["seconds"] + stamp.get("microseconds", 0) / 1e6
+    ago = max(0.0, (time.time() if now is None else now) - at)
+    return f"received {ago:.0f} s ago" if ago >= 1 else "received just before"
 
 
 def help_text(schema: Schema | None, name: str) -> str:

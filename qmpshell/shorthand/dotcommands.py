@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qmpshell.errors import ParseError
-from qmpshell.schema.model import suggest
+from qmpshell.schema.model import Schema, suggest
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, strip_comment, unquote
 
@@ -98,6 +98,45 @@ class WaitSpec:
             return False
         data = event.get("data", {})
         return all(_as_typed(_lookup(data, key)) == value for key, value in self.match.items())
+
+
+def check_wait(spec: WaitSpec, schema: Schema | None) -> WaitSpec:
+    """``spec`` when the schema knows its event and the keys it filters on
+    (a mistyped name would wait for ever); ParseError with a suggestion
+    otherwise.  Without events in the schema there is nothing to check."""
+    if schema is None or not schema.events:
+        return spec
+    names = {name.upper(): name for name in schema.events}
+    name = names.get(spec.event.upper())
+    if name is None:
+        close = suggest(spec.event.upper(), names.values(), limit=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParseError(f".wait: unknown event {spec.event!r}{hint}")
+    args_type = schema.events[name].args_type
+    for key in spec.match:
+        _check_wait_key(schema, name, args_type, key)
+    return spec
+
+
+def _check_wait_key(schema: Schema, event: str, type_name: str, key: str) -> None:
+    """A dotted ``key`` must name a member of the event's data."""
+    for depth, part in enumerate(key.split(".")):
+        info = schema.resolve(type_name) if type_name else None
+        if info is None or info.kind != "object" or (info.open and not info.members):
+            if depth == 0 and not type_name:
+                raise ParseError(f".wait: {event} carries no data to match {key}= against")
+            return  # free-form data: anything may be in it
+        members = {m.name: m for m in schema.members_for(type_name, {})}
+        if depth == 0 and not members:
+            raise ParseError(f".wait: {event} carries no data to match {key}= against")
+        member = members.get(part)
+        if member is None:
+            close = suggest(part, members, limit=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(members) or "none"
+            raise ParseError(f".wait: {event} has no {'.'.join(key.split('.')[:depth + 1])!r}"
+                             f"{hint}; its data: {known}")
+        type_name = member.type
 
 
 def dot_command(name: str) -> DotSpec | None:

@@ -66,10 +66,10 @@ def test_schema_save_errors_are_one_line(qemu: QemuProcess, tmp_path: Path) -> N
 
 
 def test_wait_without_timeout_honours_the_timeout_option(qemu: QemuProcess) -> None:
-    r = qmpshell(sock(qemu), "--timeout", "0.5", "-c", ".wait NEVER", "-c", ".echo next")
+    r = qmpshell(sock(qemu), "--timeout", "0.5", "-c", ".wait SUSPEND_DISK", "-c", ".echo next")
     assert r.returncode == 1
-    assert r.stderr == ("<command>:1: error: no NEVER event within 0.5 s "
-                        "(--timeout; .wait NEVER timeout=S to change it)\n")
+    assert r.stderr == ("<command>:1: error: no SUSPEND_DISK event within 0.5 s "
+                        "(--timeout; .wait SUSPEND_DISK timeout=S to change it)\n")
     assert r.stdout == "next\n"
 
 

@@ -158,7 +158,7 @@ def test_history_masks_passwords(machine: QemuProcess, home: Path) -> None:
 
 def test_ctrl_c_abandons_a_wait_and_clears_a_line(machine: QemuProcess, home: Path) -> None:
     child = shell(machine, home)
-    child.send(".wait NEVER\r")
+    child.send(".wait SUSPEND_DISK\r")
     interrupt_until(child, "interrupted")
     child.expect(PROMPT)
     child.send("garbage here")
@@ -168,7 +168,7 @@ def test_ctrl_c_abandons_a_wait_and_clears_a_line(machine: QemuProcess, home: Pa
     child.expect('"status"')
     child.expect(PROMPT)
     assert quit_shell(child) == 0
-    assert history(home) == [".wait NEVER", "query-status"]
+    assert history(home) == [".wait SUSPEND_DISK", "query-status"]
 
 
 def test_lost_connection_then_connect(machine: QemuProcess, home: Path) -> None:

@@ -154,3 +154,17 @@ def test_live_device_drivers_and_their_properties(term: Tmux) -> None:
     term.wait_menu("num-queues")
     term.keys("Tab")
     term.wait_line(PROMPT + "device_add driver=virtio-blk-pci num-queues=")
+
+
+def test_wait_checks_the_event_first_and_says_when_one_came_earlier(term: Tmux) -> None:
+    term.type(".wait BLOCK_JOB_REDY")
+    term.keys("Enter")
+    term.wait_text("unknown event 'BLOCK_JOB_REDY' (did you mean 'BLOCK_JOB_READY'?)",
+                   deadline=2)
+    term.wait_line(PROMPT)
+    run_line(term, "stop")
+    term.wait_text(" STOP")
+    term.type(".wait STOP")
+    term.keys("Enter")
+    term.wait_text("STOP (received ")
+    term.wait_line(PROMPT)

@@ -3,6 +3,7 @@
 import pytest
 
 from qmpshell.errors import ParseError
+from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 
 
@@ -78,3 +79,36 @@ def test_prompt_only_commands_are_known_and_suggested() -> None:
         parse_dot(".conect /tmp/x")
     with pytest.raises(ParseError, match=r"did you mean \.pager\?"):
         parse_dot(".pagr on")
+
+
+@pytest.fixture(scope="module")
+def qemu72() -> Schema:
+    import json
+    from pathlib import Path
+
+    from qmpshell.schema.introspect import schema_from_qapi
+    path = Path(__file__).parents[1] / "fixtures" / "qemu-7.2-query-qmp-schema.json"
+    return schema_from_qapi(json.loads(path.read_text()))
+
+
+def test_wait_refuses_an_event_the_server_does_not_have(qemu72: Schema) -> None:
+    from qmpshell.shorthand.dotcommands import check_wait, parse_wait
+
+    with pytest.raises(ParseError, match=r"did you mean 'BLOCK_JOB_READY'\?"):
+        check_wait(parse_wait("BLOCK_JOB_REDY"), qemu72)
+    with pytest.raises(ParseError, match="STOP carries no data"):
+        check_wait(parse_wait("STOP devce=x"), qemu72)
+    with pytest.raises(ParseError, match=r"did you mean 'device'\?"):
+        check_wait(parse_wait("BLOCK_JOB_READY devce=x"), qemu72)
+    assert check_wait(parse_wait("block_job_ready device=j1 timeout=5"), qemu72).event == \
+        "block_job_ready"
+    assert check_wait(parse_wait("ANYTHING"), None).event == "ANYTHING"
+
+
+def test_an_event_received_earlier_says_when() -> None:
+    from qmpshell.runner.pipeline import received_ago
+
+    event = {"event": "STOP", "timestamp": {"seconds": 100, "microseconds": 500000}}
+    assert received_ago(event, now=103.6) == "received 3 s ago"
+    assert received_ago(event, now=100.7) == "received just before"
+    assert received_ago({"event": "STOP"}) == "received earlier"
