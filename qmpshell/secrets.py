@@ -113,7 +113,7 @@ def mask_value(value: Any) -> Any:
         if isinstance(source, dict):
             copy: dict[Any, Any] = {}
             parent[key] = copy
-            secret_data = data_is_secret or source.get("qom-type") in SECRET_OBJECTS
+            secret_data = data_is_secret or _is_one_of(source.get("qom-type"), SECRET_OBJECTS)
             for name, item in source.items():
                 if not isinstance(item, (dict, list)) and (
                         is_secret_name(str(name)) or (secret_data and name == "data")):
@@ -132,6 +132,10 @@ def mask_value(value: Any) -> Any:
     return root[0]
 
 
+def _is_one_of(value: object, names: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in names
+
+
 def _mask_by_table(request: dict[str, Any]) -> None:
     """Mask in place the arguments :data:`SECRET_TABLE` names for this command."""
     arguments = request.get("arguments")
@@ -140,7 +144,7 @@ def _mask_by_table(request: dict[str, Any]) -> None:
     for entry in _QMP.get(request["execute"], ()):
         if entry.when is not None:
             name, values = entry.when
-            if arguments.get(name) not in values:
+            if not _is_one_of(arguments.get(name), values):
                 continue
         *parents, last = entry.argument.split(".")
         holder: Any = arguments

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/
@@ -21,6 +22,12 @@ from helpers.qemu_process import (  # noqa: E402
     qemu_missing_message,
     scratch_machine_args,
 )
+
+# Generated input: a quick run locally, the fuzzing at scale under CI
+# (environment variable CI set): ten times the examples, no deadline.
+settings.register_profile("default", max_examples=100)
+settings.register_profile("ci", max_examples=1000, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 SPEC_PATH = (Path(__file__).resolve().parents[1] / "qmpshell" / "schema" / "data"
              / "qmp-commands.hx.blame.txt")
