@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from qmpshell import jsonlimit
@@ -94,8 +95,10 @@ _QMP = _entries("qmp")
 _HMP = _entries("hmp")
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
-    """True for member names that carry secrets ('password', 'new-secret'...)."""
+    """True for member names that carry secrets ('password', 'new-secret'...).
+    Cached: a log masks the same few names in every message."""
     return any(part in SECRET_WORDS for part in re.split(r"[-_.]", name.lower()))
 
 

@@ -22,6 +22,10 @@ from qmpshell.terminaltext import visible
 
 HMP_COMMAND = "human-monitor-command"
 
+HIGHLIGHT_LIMIT = 1 << 20
+"""Characters of JSON highlighted at most: a bigger reply is printed plain
+(colouring 100 MB would take minutes and several times its size in memory)."""
+
 BASE64_FIELDS = ("out-data", "err-data", "buf-b64")
 """Guest-agent reply members holding base64 (guest-exec-status, guest-file-read)."""
 
@@ -142,7 +146,7 @@ class Renderer:
             text = indented(message) if self.pretty else compact(message)
         except RecursionError:  # deeper than the decoders let through: never
             return "(a message nested too deeply to show)"
-        if not self.color:
+        if not self.color or len(text) > HIGHLIGHT_LIMIT:
             return text
         return highlight_json(text, self.style)
 

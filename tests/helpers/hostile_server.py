@@ -53,6 +53,7 @@ class HostileServer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._clients: list[socket.socket] = []
+        self._sending = threading.Lock()  # a push and an answer never interleave
 
     def __enter__(self) -> HostileServer:
         thread = threading.Thread(target=self._accept, daemon=True)
@@ -71,6 +72,12 @@ class HostileServer:
             client.close()
         for thread in self._threads:
             thread.join(timeout=5)
+
+    def push(self, data: bytes) -> None:
+        """Send ``data`` now, unasked, to the newest client (events, a flood);
+        returns once the socket took all of it."""
+        with self._sending:
+            self._clients[-1].sendall(data)
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -105,11 +112,12 @@ class HostileServer:
                     if not isinstance(request, dict):
                         continue
                     if request.get("execute") == "qmp_capabilities" and self.negotiate:
-                        conn.sendall(reply(request))
-                        continue
-                    answer = self.answer(request)
+                        answer: bytes | None = reply(request)
+                    else:
+                        answer = self.answer(request)
                     if answer:
-                        conn.sendall(answer)
+                        with self._sending:
+                            conn.sendall(answer)
 
 
 def _complete(buffer: bytes) -> bool:

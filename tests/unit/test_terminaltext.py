@@ -110,3 +110,12 @@ def test_messages_at_the_prompt_show_escapes(capsys: object) -> None:
     text = out.getvalue()
     assert text.startswith("\x1b[31m") and text.endswith("\x1b[0m\n")
     assert no_controls(text[len("\x1b[31m"):-len("\x1b[0m\n")])
+
+
+def test_a_huge_reply_is_printed_plain_not_coloured_for_minutes() -> None:
+    from qmpshell.runner.render import HIGHLIGHT_LIMIT
+
+    reply = {"return": "x" * (HIGHLIGHT_LIMIT + 1)}
+    assert Renderer(pretty=False, color=True).reply(reply) == json.dumps(reply)
+    small = Renderer(pretty=False, color=True).reply({"return": "x"})
+    assert "\x1b[" in small
