@@ -41,6 +41,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from qmpshell.errors import ConnectError, QmpShellError
+from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
@@ -109,6 +110,9 @@ class Repl:
         self._watcher: asyncio.Task[None] | None = None
         self._running: asyncio.Task[bool] | None = None
         self._closing = False
+        self._greeted = False
+        self._quit_asked = False
+        self._loss_said: Connection | None = None
         self.live = LiveValues(self._lookup)
         completer = QmpCompleter(self.schema, self.live, hmp=settings.hmp,
                                  in_transaction=lambda: runner.in_transaction)
@@ -180,7 +184,8 @@ class Repl:
                     else:
                         try:
                             line = await self.session.prompt_async(
-                                handle_sigint=False, default=self.pending.take_unfinished())
+                                handle_sigint=False, default=self.pending.take_unfinished(),
+                                pre_run=self._greet)
                         except KeyboardInterrupt:
                             continue
                         except EOFError:
@@ -213,6 +218,9 @@ class Repl:
         if not await self.confirmed(line) or not await self.masked_secrets_typed(line):
             self.note("not run")
             return
+        if asks_to_quit(self.request_of(line)):
+            self._quit_asked = True
+        conn = self.runner.connection
         with self._paged():
             task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
             try:
@@ -222,7 +230,11 @@ class Repl:
                     raise
                 self.note("interrupted")
             except ConnectError as error:
-                self.error(f"{error}. Type .connect to reconnect.")
+                if conn is not None and conn is self._loss_said and not self._quit_asked:
+                    self.error("not connected (the connection was lost). "
+                               "Type .connect [ADDRESS] to reconnect.")
+                else:
+                    self.say_lost(conn, str(error))
             finally:
                 self._running = None
                 secrets = getattr(self.runner, "secrets", None)
@@ -385,8 +397,41 @@ class Repl:
             return
         reason = await conn.lost_reason()
         if reason is not None:
-            self.error(f"connection lost: {reason}. Type .connect [ADDRESS] to reconnect.")
+            self.say_lost(conn, f"connection lost: {reason}")
             self.session.app.invalidate()
+
+    def say_lost(self, conn: Connection | None, message: str) -> None:
+        """A lost connection, said once however many parts notice it; after
+        a quit the person asked for, that the VM quit."""
+        if conn is not None and conn is self._loss_said:
+            return
+        self._loss_said = conn
+        if self._quit_asked:
+            self.note("The VM quit. Type .connect ADDRESS to connect to another.")
+        else:
+            self.error(f"{message}. Type .connect [ADDRESS] to reconnect.")
+
+    def _greet(self) -> None:
+        """The banner, above the first prompt (only a person sees the prompt)."""
+        conn = self.runner.connection
+        if not self._greeted and conn is not None and conn.connected:
+            asyncio.ensure_future(self._say_connected(conn, banner))
+        self._greeted = True
+
+    async def _say_connected(self, conn: Connection, sentence: Callable[[str], str]) -> None:
+        with contextlib.suppress(QmpShellError, OSError):
+            self.print(sentence(await self.describe(conn)))
+
+    async def describe(self, conn: Connection) -> str:
+        """'QEMU 7.2.22 (x86_64) at /path.sock' (the architecture asked of
+        QEMU, briefly: without it the sentence still says the rest)."""
+        arch = ""
+        if conn.greeting is not None:
+            with contextlib.suppress(QmpShellError, OSError, asyncio.TimeoutError):
+                reply = await asyncio.wait_for(conn.execute({"execute": "query-target"}), 1.0)
+                target = reply.get("return") if isinstance(reply, dict) else None
+                arch = str(target.get("arch", "")) if isinstance(target, dict) else ""
+        return describe_server(conn.greeting, arch, str(conn.address))
 
     async def _stop_watching(self) -> None:
         if self._watcher is not None:
@@ -397,25 +442,34 @@ class Repl:
 
     async def connect(self, address: str | None) -> None:
         """``.connect [ADDRESS]``: a new connection (to the same address by
-        default); the old one is closed once the new one works."""
+        default).  QEMU's monitor serves one client at a time, so the old
+        connection to the same server (or a dead one) is closed first;
+        another server's is closed once the new one works."""
         old = self.runner.connection
         target = address or (old.address if old is not None else self.settings.address)
         if not target:
             self.error(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
             return
+        first = old is not None and (not old.connected or same_address(old.address, target))
+        if first and old is not None:
+            await self._stop_watching()
+            self._loss_said = old  # closed on purpose: nothing to report
+            with contextlib.suppress(Exception):
+                await old.close()
         try:
             conn = await (self._reconnect or self._default_reconnect)(target)
         except ConnectError as error:
             self.error(str(error))
             return
         await self._stop_watching()
-        if old is not None and old is not conn:
+        if old is not None and old is not conn and not first:
             with contextlib.suppress(Exception):
                 await old.close()
         self.runner.connection = conn
+        self._quit_asked = False
         self.live.forget()
         self._watch()
-        self.note(f"connected to {target}")
+        await self._say_connected(conn, lambda described: f"connected to {described}")
         await self._load_schema(conn)
 
     async def _load_schema(self, conn: Connection) -> None:

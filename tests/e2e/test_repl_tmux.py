@@ -5,6 +5,7 @@ fast typist) and pasted into with bracketed paste."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -168,3 +169,44 @@ def test_wait_checks_the_event_first_and_says_when_one_came_earlier(term: Tmux) 
     term.keys("Enter")
     term.wait_text("STOP (received ")
     term.wait_line(PROMPT)
+
+
+def test_the_prompt_says_what_it_is_connected_to(term: Tmux, machine: QemuProcess) -> None:
+    term.wait_text("Connected to QEMU ")
+    line = next(li for li in term.everything() if li.startswith("Connected to QEMU "))
+    assert line.endswith(f"(x86_64) at {machine.socket_path} \N{EM DASH} Tab completes, "
+                         ".help lists commands")
+
+
+def test_connect_again_to_the_same_qemu_at_once(term: Tmux, machine: QemuProcess) -> None:
+    term.type(".connect")
+    start = time.monotonic()
+    term.keys("Enter")
+    term.wait_text("connected to QEMU ", deadline=5)
+    assert time.monotonic() - start < 1.0
+    assert term.count(f"at {machine.socket_path}") == 2  # the banner, and this
+    run_line(term, "query-status", '"running": true')
+    assert term.count("error") == 0
+
+
+def test_a_confirmed_quit_says_the_vm_quit(term: Tmux) -> None:
+    term.type("quit")
+    term.keys("Enter")
+    term.wait_text("Run it?")
+    term.keys("y", "Enter")
+    term.wait_text("The VM quit.")
+    term.wait_line(PROMPT)
+    assert term.count("error") == 0 and term.count("connection lost") == 0
+
+
+def test_a_connection_lost_during_a_wait_is_said_once(term: Tmux, machine: QemuProcess) -> None:
+    term.type(".wait SUSPEND_DISK")
+    term.keys("Enter")
+    term.wait_for(lambda: term.input_line() == "", "the wait to start")
+    machine.stop()
+    term.wait_text("connection lost")
+    term.wait_line(PROMPT)
+    term.type("query-status")
+    term.keys("Enter")
+    term.wait_text("error: not connected")
+    assert term.count("connection lost") == 1

@@ -80,8 +80,8 @@ class Tmux:
     def menu(self) -> list[str]:
         """The screen lines under the cursor's (a completion menu), the
         toolbar's last line left out."""
-        lines = self.screen()
-        return lines[self.cursor()[1] + 1:-1]
+        lines = self._tmux("capture-pane", "-p").split("\n")  # rows as the cursor counts them
+        return lines[self.cursor()[1] + 1:-2]
 
     def wait_menu(self, text: str, deadline: float = DEADLINE) -> None:
         self.wait_for(lambda: any(text in line for line in self.menu()),

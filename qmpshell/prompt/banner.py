@@ -1,0 +1,53 @@
+"""What the prompt says about the connection: what it is connected to, that
+the VM quit when a person asked it to, and a lost connection, once.
+
+Pure functions, so the sentences are tested without a server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+HINT = "Tab completes, .help lists commands"
+
+
+def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str) -> str:
+    """'QEMU 7.2.22 (x86_64) at /path.sock'; what is known of it."""
+    version = ((greeting or {}).get("QMP") or {}).get("version") or {}
+    qemu = version.get("qemu") if isinstance(version, Mapping) else None
+    name = "QEMU"
+    if isinstance(qemu, Mapping) and "major" in qemu:
+        name += " " + ".".join(str(qemu.get(k, 0)) for k in ("major", "minor", "micro"))
+    if arch:
+        name += f" ({arch})"
+    return f"{name} at {address}"
+
+
+def banner(description: str) -> str:
+    """The line the prompt opens with."""
+    return f"Connected to {description} \N{EM DASH} {HINT}"
+
+
+def asks_to_quit(request: Mapping[str, Any]) -> bool:
+    """The request stops QEMU itself (QMP ``quit`` or HMP ``quit``/``q``):
+    the connection closing after it is the answer, not a failure."""
+    name = request.get("execute")
+    if name == "quit":
+        return True
+    if name == "human-monitor-command":
+        arguments = request.get("arguments") or {}
+        words = str(arguments.get("command-line", "")).split()
+        return words[:1] in (["quit"], ["q"])
+    return False
+
+
+def same_address(one: str | None, other: str | None) -> bool:
+    """Both name the same server (a UNIX socket however its path is spelt)."""
+    if not one or not other:
+        return False
+    if one == other:
+        return True
+    if ":" in one and not one.startswith(("/", ".")):
+        return False  # HOST:PORT, compared as written
+    return os.path.realpath(one) == os.path.realpath(other)

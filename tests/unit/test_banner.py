@@ -1,0 +1,35 @@
+"""The prompt's sentences about the connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
+
+GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22},
+                                "package": "Debian"}, "capabilities": []}}
+
+
+def test_what_the_prompt_is_connected_to() -> None:
+    assert describe_server(GREETING, "x86_64", "/run/vm.sock") == \
+        "QEMU 7.2.22 (x86_64) at /run/vm.sock"
+    assert describe_server(None, "", "host:4444") == "QEMU at host:4444"
+    assert banner("QEMU 7.2.22 (x86_64) at /s") == \
+        "Connected to QEMU 7.2.22 (x86_64) at /s \N{EM DASH} Tab completes, .help lists commands"
+
+
+def test_a_quit_asked_for() -> None:
+    assert asks_to_quit({"execute": "quit"})
+    assert asks_to_quit({"execute": "human-monitor-command", "arguments": {"command-line": "q"}})
+    assert not asks_to_quit({"execute": "stop"})
+    assert not asks_to_quit({"execute": "human-monitor-command",
+                             "arguments": {"command-line": "info status"}})
+
+
+def test_the_same_server_however_spelt(tmp_path: Path) -> None:
+    sock = tmp_path / "vm.sock"
+    sock.touch()
+    assert same_address(str(sock), str(tmp_path / "." / "vm.sock"))
+    assert same_address("localhost:4444", "localhost:4444")
+    assert not same_address("localhost:4444", "localhost:4445")
+    assert not same_address(str(sock), None)
