@@ -45,7 +45,7 @@ from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_a
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
-from qmpshell.prompt.toolbar import LineCheck, toolbar_fragments, typing_prefix_of
+from qmpshell.prompt.toolbar import LineCheck, fit_toolbar, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
@@ -114,6 +114,9 @@ class Repl:
         self._quit_asked = False
         self._loss_said: Connection | None = None
         self.live = LiveValues(self._lookup)
+        self._problem = LineProblem(
+            self.schema, lambda: self.connected and not self.schema().complete,
+            lambda: runner.in_transaction)
         completer = QmpCompleter(self.schema, self.live, hmp=settings.hmp,
                                  in_transaction=lambda: runner.in_transaction)
         tab = TabKey(completer.tab, completer)
@@ -122,7 +125,8 @@ class Repl:
             message=self.prompt_text,
             completer=completer,
             complete_while_typing=True,
-            lexer=None if settings.hmp else PromptLexer(self.schema, lambda: runner.in_transaction),
+            lexer=None if settings.hmp else PromptLexer(
+                self.schema, lambda: runner.in_transaction, self._problem.column),
             bottom_toolbar=self.toolbar,
             history=make_history(history_path, getattr(settings, "history_size", None),
                                  hmp=settings.hmp, on_error=self.error),
@@ -157,11 +161,9 @@ class Repl:
                 return note
         in_transaction = self.runner.in_transaction
         schema = self.schema()
-        check = None if in_transaction else line_check(
-            schema, self.connected and not schema.complete)
-        fragments = toolbar_fragments(text, self.schema(), transaction=in_transaction,
-                                      check=check)
-        return list(fragments)
+        check = None if in_transaction else self._problem.message
+        fragments = toolbar_fragments(text, schema, transaction=in_transaction, check=check)
+        return list(fit_toolbar(fragments, self.session.app.output.get_size().columns))
 
     @property
     def connected(self) -> bool:
@@ -527,9 +529,13 @@ class PromptLexer(Lexer):
     """The shorthand lexer for the input line, with the live schema, so an
     unknown command shows in the error style as it is typed."""
 
-    def __init__(self, schema: Callable[[], Schema], in_transaction: Callable[[], bool]) -> None:
+    def __init__(self, schema: Callable[[], Schema], in_transaction: Callable[[], bool],
+                 problem: Callable[[str], int] = lambda text: -1) -> None:
+        """``problem``: where the word the parser refuses starts (-1: none),
+        shown in the error style."""
         self._schema = schema
         self._in_transaction = in_transaction
+        self._problem = problem
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         schema: Schema | None = self._schema()
@@ -542,8 +548,101 @@ class PromptLexer(Lexer):
         fragments: StyleAndTextTuples = [
             (f"class:{pygments_token_to_classname(token)}", text)
             for token, text in lexer.get_tokens(document.text)]
+        start = self._problem(text)
+        if start >= 0:
+            fragments = mark_word(fragments, start, "class:pygments.error")
         lines = list(split_lines(fragments))
         return lambda i: lines[i] if i < len(lines) else []
+
+
+class LineProblem:
+    """What the parser refuses in the line being typed, for the toolbar (the
+    message) and the input line (where the offending word starts); the last
+    line's answer is kept, as both ask at each redraw."""
+
+    def __init__(self, schema: Callable[[], Schema], allow_unknown: Callable[[], bool],
+                 in_transaction: Callable[[], bool]) -> None:
+        self._schema = schema
+        self._allow_unknown = allow_unknown
+        self._in_transaction = in_transaction
+        self._last: tuple[str, Schema, str | None, int] | None = None
+
+    def _check(self, text: str) -> tuple[str | None, int]:
+        schema = self._schema()
+        if self._last is not None and self._last[0] == text and self._last[1] is schema:
+            return self._last[2], self._last[3]
+        message, column = parse_problem(text, schema, self._allow_unknown())
+        self._last = (text, schema, message, column)
+        return message, column
+
+    def message(self, text: str) -> str | None:
+        return self._check(text)[0]
+
+    def column(self, text: str) -> int:
+        """0-based start of the offending word, -1 when there is none to show
+        (a line still being typed, a missing argument)."""
+        if self._in_transaction() or not text.strip():
+            return -1
+        start = self._check(text)[1]
+        if start < 0:
+            return -1
+        words = text[:start].split()
+        tail = text[start:].split()
+        token = (words[-1] if words and not text[start - 1].isspace() else "") + \
+            (tail[0] if tail and not text[start].isspace() else "")
+        if "=" not in token and len(tail) <= 1 and not text[-1].isspace():
+            return -1  # a name still being typed
+        return start
+
+
+def parse_problem(text: str, schema: Schema, allow_unknown: bool) -> tuple[str | None, int]:
+    """The parser's complaint about ``text`` (without its column, and without
+    the command name the toolbar shows anyway) and the 0-based column of the
+    word it is about (-1: the line as a whole)."""
+    from qmpshell.errors import ParseError
+    from qmpshell.shorthand.parser import parse_line
+
+    try:
+        parse_line(text, schema, allow_unknown=allow_unknown)
+    except ParseError as error:
+        message = error.message
+        command = text.split(None, 1)[0] if text.strip() else ""
+        if command and message.startswith(f"{command}: "):
+            message = message[len(command) + 2:]
+        return message, error.column - 1 if error.column > 1 else -1
+    except QmpShellError as error:
+        return str(error), -1
+    except Exception:  # noqa: BLE001 - a half-typed line must never break the toolbar
+        return None, -1
+    return None, -1
+
+
+def mark_word(fragments: StyleAndTextTuples, start: int, style: str) -> StyleAndTextTuples:
+    """``fragments`` with the word starting at column ``start`` (up to the
+    next blank) in ``style``."""
+    text = "".join(f[1] for f in fragments)
+    end = start
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    out: StyleAndTextTuples = []
+    at = 0
+    for fragment in fragments:
+        piece_style, piece = fragment[0], fragment[1]
+        for i, ch in enumerate(piece):
+            inside = start <= at + i < end
+            out.append((style if inside else piece_style, ch))
+        at += len(piece)
+    return _merge(out)
+
+
+def _merge(fragments: StyleAndTextTuples) -> StyleAndTextTuples:
+    out: StyleAndTextTuples = []
+    for style, text, *_ in fragments:
+        if out and out[-1][0] == style:
+            out[-1] = (style, out[-1][1] + text)
+        else:
+            out.append((style, text))
+    return out
 
 
 def line_check(schema: Schema, allow_unknown: bool) -> LineCheck | None:

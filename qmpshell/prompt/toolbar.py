@@ -214,3 +214,30 @@ def _with_check(out: Fragments, text: str, check: LineCheck | None) -> Fragments
         return [*out, ("", "   "), ("class:toolbar.error", message)]
     return out
 
+
+
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
+
+
+def fit_toolbar(fragments: Fragments, width: int) -> Fragments:
+    """The toolbar in ``width`` columns: what is wrong (errors, what is
+    missing) first, then as much of the signature as fits, cut with '…'."""
+    errors = [f for f in fragments if f[0] == "class:toolbar.error"]
+    rest = list(fragments)
+    if errors and rest[0][0] != "class:toolbar.error":
+        rest = [f for f in fragments if f[0] != "class:toolbar.error"]
+        while rest and not rest[-1][1].strip():
+            rest.pop()
+        ordered: Fragments = []
+        for error in errors:
+            ordered += [error, ("", "   ")]
+        rest = ordered + rest
+    out: Fragments = []
+    room = max(width - 1, 1)
+    for style, text in rest:
+        if len(text) > room:
+            out.append((style, text[:max(room - 1, 0)] + ELLIPSIS))
+            break
+        out.append((style, text))
+        room -= len(text)
+    return out

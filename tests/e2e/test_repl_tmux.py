@@ -210,3 +210,16 @@ def test_a_connection_lost_during_a_wait_is_said_once(term: Tmux, machine: QemuP
     term.keys("Enter")
     term.wait_text("error: not connected")
     assert term.count("connection lost") == 1
+
+
+def test_the_toolbar_at_80_columns_says_what_is_wrong_first(term: Tmux) -> None:
+    term.type("blockdev-mirror job-id=j1 device=scratch target=scratch sync=full speed=fast")
+    term.wait_for(lambda: term.screen()[-1].startswith("speed: expected an integer"),
+                  "the error at the start of the toolbar")
+    assert len(term.screen()[-1]) <= 80
+    term.keys("C-u")
+    term.type("block_resize device=scratch size=1Q")
+    term.wait_for(lambda: term.screen()[-1].startswith("size: expected a"),
+                  "the error at the start of the toolbar")
+    styled = term.styled_input_line()  # the bad value underlined, the rest not
+    assert "\x1b[4m1Q" in styled and "\x1b[4mscratch" not in styled

@@ -87,6 +87,11 @@ class Tmux:
         self.wait_for(lambda: any(text in line for line in self.menu()),
                       f"{text!r} in the menu", deadline)
 
+    def styled_input_line(self) -> str:
+        """The cursor's screen line with its styles as escape sequences."""
+        lines = self._tmux("capture-pane", "-p", "-e").split("\n")
+        return lines[self.cursor()[1]]
+
     def wait_for(self, check: Callable[[], bool], what: str,
                  deadline: float = DEADLINE) -> None:
         """Read the screen until ``check()`` holds; fail with the screen

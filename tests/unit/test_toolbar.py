@@ -99,3 +99,41 @@ def test_bundled_block_resize() -> None:
     table = pytest.importorskip("qmpshell.schema.table")
     got = text_of("block_resize ", table.load_bundled_schema())
     assert got.startswith("block_resize  device:string?  node-name:string?  size:size")
+
+
+def test_the_toolbar_fits_80_columns_error_first(qemu72: Schema) -> None:
+    from qmpshell.prompt.app import parse_problem
+    from qmpshell.prompt.toolbar import fit_toolbar
+
+    line = "blockdev-mirror job-id=j1 device=alpha target=beta sync=full speed=fast"
+    message, column = parse_problem(line, qemu72, False)
+    fragments = toolbar_fragments(line, qemu72, check=lambda text: message)
+    fitted = fit_toolbar(fragments, 80)
+    shown = "".join(text for _, text in fitted)
+    assert len(shown) < 80
+    assert shown.startswith("speed: expected an integer")
+    assert fitted[0][0] == "class:toolbar.error"
+    assert shown.endswith("\N{HORIZONTAL ELLIPSIS}") and "blockdev" in shown  # what fits
+    assert line[column:] == "fast"
+    missing = "".join(t for _, t in fit_toolbar(
+        toolbar_fragments("blockdev-mirror job-id=j1 device=alpha", qemu72), 80))
+    assert missing.startswith("missing: target, sync")
+
+
+def test_the_offending_word_in_the_line() -> None:
+    from qmpshell.prompt.app import mark_word
+
+    fragments = [("class:a", "block_resize "), ("class:b", "size=1Q"), ("", " x")]
+    assert mark_word(fragments, 18, "class:err") == [
+        ("class:a", "block_resize "), ("class:b", "size="), ("class:err", "1Q"), ("", " x")]
+
+
+def test_where_the_offending_word_starts(qemu72: Schema) -> None:
+    from qmpshell.prompt.app import LineProblem
+
+    problem = LineProblem(lambda: qemu72, lambda: False, lambda: False)
+    assert problem.column("block_resize devce=x size=1G") == 13
+    assert problem.column("block_resize device=x size=1Q") == 27
+    assert problem.column("block_resize device=x si") == -1  # still being typed
+    assert problem.column("block_resize device=x") == -1  # missing: nothing to point at
+    assert problem.message("block_resize device=x size=1Q").startswith("size: expected a")
