@@ -223,11 +223,17 @@ def _argument_part(command: str, args_type: str, done: list[str], current: str,
 def resolve_path(schema: Schema, type_name: str, path: tuple[str, ...],
                  given: dict[str, Any]) -> tuple[Member | None, str]:
     """The member a dotted key names, and its type, following union branches
-    chosen by the tags in ``given``; (None, '') when the path names nothing."""
+    chosen by the tags in ``given`` and list indexes (``capabilities.0``);
+    (None, '') when the path names nothing."""
     member: Member | None = None
     level: Any = given
     for part in path:
         level_given = level if isinstance(level, dict) else {}
+        info = schema.resolve(type_name)
+        if member is not None and info.kind == "array" and part.isdigit():
+            type_name = info.element
+            level = level_given.get(part)
+            continue
         member = next((m for m in schema.members_for(type_name, level_given)
                        if m.name == part), None)
         if member is None:
@@ -291,6 +297,9 @@ def static_candidates(s: Suggestion, schema: Schema) -> list[Candidate]:
         return _matching(s.prefix, _member_candidates(schema, s.type_name, s.given))
     if s.kind == "member":
         level = _given_at(s.given, s.path)
+        if schema.resolve(s.type_name).kind == "array":  # the next entry's index
+            index = str(next(n for n in range(len(level) + 1) if str(n) not in level))
+            return _matching(s.prefix, [Candidate(index + ".", index, "next entry")])
         return _matching(s.prefix, _member_candidates(schema, s.type_name, level))
     if s.kind == "value":
         return _matching(s.prefix, value_choices(schema, s.type_name))

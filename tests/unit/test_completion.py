@@ -521,3 +521,12 @@ def test_hmp_mode_completes_hmp_command_names() -> None:
     assert [c.text for c in complete(completer, "in")] == ["info"]
     assert complete(completer, "info ") == []
     assert [c.text for c in complete(completer, ".hmp st")] == ["stop"]
+
+
+def test_qemu72_migration_capabilities_by_list_index(qemu72: Schema) -> None:
+    line = "migrate-set-capabilities capabilities."
+    assert texts(line, qemu72) == ["0."]
+    assert texts(line + "0.", qemu72) == ["capability=", "state="]
+    assert "xbzrle" in texts(line + "0.capability=", qemu72)
+    assert texts(line + "0.capability=xbzrle capabilities.0.state=true capabilities.",
+                 qemu72) == ["1."]
