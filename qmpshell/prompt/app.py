@@ -173,6 +173,7 @@ class Repl:
     # -- the loop ------------------------------------------------------------
     async def loop(self) -> int:
         report, self.runner.report = self.runner.report, self.report
+        out, self.runner.out = self.runner.out, self.emit
         self.runner.notice = self.note
         try:
             with patch_stdout(raw=True), self._interruptible():
@@ -196,6 +197,7 @@ class Repl:
         finally:
             self._closing = True
             self.runner.report = report
+            self.runner.out = out
             self.runner.notice = None
             await self._stop_watching()
             await self._stop_schema_loading()
@@ -310,8 +312,21 @@ class Repl:
         text = visible(text)
         if color and self.settings.color:
             text = f"\x1b[{color}m{text}\x1b[0m"
-        sys.stdout.write(text + "\n")
+        self.emit(text)
+
+    def emit(self, text: str) -> None:
+        """One message (the runner's output, the prompt's notes): through
+        prompt_toolkit above the prompt while one is shown, else straight to
+        the terminal, so that a line's output is on the screen before the
+        next prompt shows (one typed ahead is entered at once)."""
+        if self.session.app.is_running:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+            return
         sys.stdout.flush()
+        output = self.session.output
+        output.write_raw(text + "\n")
+        output.flush()
 
     def error(self, message: str) -> None:
         self.print(f"error: {message}", "31")

@@ -223,3 +223,12 @@ def test_the_toolbar_at_80_columns_says_what_is_wrong_first(term: Tmux) -> None:
                   "the error at the start of the toolbar")
     styled = term.styled_input_line()  # the bad value underlined, the rest not
     assert "\x1b[4m1Q" in styled and "\x1b[4mscratch" not in styled
+
+
+def test_lines_typed_ahead_run_in_order_each_output_under_its_line(term: Tmux) -> None:
+    term.keys("query-status", "Enter", "query-kvm", "Enter", "query-version", "Enter")
+    term.wait_text('"qemu": {')
+    term.wait_line(PROMPT)
+    lines_with(term, PROMPT + "query-status", '"running": true',
+               PROMPT + "query-kvm", '"enabled": false',
+               PROMPT + "query-version", '"qemu": {')

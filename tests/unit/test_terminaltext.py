@@ -100,7 +100,8 @@ def test_messages_at_the_prompt_show_escapes(capsys: object) -> None:
 
     from qmpshell.prompt.app import Repl
 
-    repl = SimpleNamespace(settings=SimpleNamespace(color=True))
+    repl = SimpleNamespace(settings=SimpleNamespace(color=True),
+                           emit=lambda text: sys.stdout.write(text + "\n"))
     out = io.StringIO()
     saved, sys.stdout = sys.stdout, out
     try:
