@@ -56,3 +56,23 @@ def test_an_error_echoing_an_escape_laden_device_id_is_shown_not_obeyed(
         for stream in (run.stdout, run.stderr):
             assert "\x1b" not in stream and "\x07" not in stream
         assert "d^[]0;PWNED^G^[[2J" in run.stderr
+
+
+def test_a_backing_file_name_with_escapes_is_shown_not_obeyed(
+        start_qemu: Callable[..., QemuProcess], tmp_path: Path) -> None:
+    """An untrusted qcow2 names its backing file: info block -v shows it."""
+    import subprocess
+
+    from helpers.qemu_process import scratch_machine_args
+
+    base = tmp_path / "base\x1b]0;PWNED\x07\x1b[2J.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(base), "16M"], check=True)
+    overlay = tmp_path / "overlay.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2",
+                    str(overlay)], check=True)
+    machine = start_qemu("vm", args=scratch_machine_args(overlay))
+    for mode in ("--compact", "--pretty"):
+        run = qmpshell(sock(machine), mode, "-c", ".hmp info block -v", "-c", "query-block")
+        assert run.returncode == 0, run.stderr
+        assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout
+        assert "base^[]0;PWNED^G^[[2J.qcow2" in run.stdout
