@@ -232,3 +232,16 @@ def test_lines_typed_ahead_run_in_order_each_output_under_its_line(term: Tmux) -
     lines_with(term, PROMPT + "query-status", '"running": true',
                PROMPT + "query-kvm", '"enabled": false',
                PROMPT + "query-version", '"qemu": {')
+
+
+def test_hmp_mode_completes_hmp_command_names(machine: QemuProcess, home: Path,
+                                              tmp_path: Path) -> None:
+    tmux = Tmux(tmp_path, [str(QMPSHELL), "-H", str(machine.socket_path)], isolated_env(home))
+    try:
+        tmux.wait_line("(HMP) ")
+        tmux.keys("inf", "Tab")  # asks QEMU's help; its answer shows
+        tmux.wait_menu("info")
+        tmux.keys("Tab")
+        tmux.wait_line("(HMP) info ")
+    finally:
+        tmux.close()
