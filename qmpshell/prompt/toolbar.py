@@ -134,6 +134,8 @@ def toolbar_fragments(text: str, schema: Schema, *, transaction: bool = False,
         if starting:
             shown = "  ".join(starting[:8]) + ("  ..." if len(starting) > 8 else "")
             return [("class:toolbar.idle", shown)]
+    if args_type is None and first in schema.unavailable:
+        return [("class:toolbar.error", schema.unavailable[first])]
     if args_type is None:
         return [("class:toolbar.error", f"unknown command {first}"
                  + _did_you_mean(first, schema.commands))]

@@ -40,12 +40,16 @@ if TYPE_CHECKING:  # the table is read only when help is shown
     from qmpshell.schema.docs import DocsTable, EntryDoc
 
 
-def bundled_docs() -> DocsTable | None:
-    """The bundled documentation table, read now (help is being shown);
-    None if it cannot be read: help then shows what the schema knows."""
+def bundled_docs(schema: Schema | None = None) -> DocsTable | None:
+    """The bundled documentation for ``schema`` (QEMU's, or the guest agent's
+    for an agent's schema), read now (help is being shown); None if it cannot
+    be read: help then shows what the schema knows."""
+    from qmpshell.schema.agent import SOURCE, load_agent_table
     from qmpshell.schema.docs import load_docs
 
     try:
+        if schema is not None and schema.source.startswith(SOURCE):
+            return load_agent_table().docs
         return load_docs()
     except SchemaError:
         return None
@@ -56,7 +60,10 @@ def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
     by_group: dict[str, list[Command]] = {}
     for name in schema.command_names():
         cmd = schema.commands[name]
-        by_group.setdefault(cmd.group, []).append(cmd)
+        group = cmd.group
+        if group == "live" and docs is not None and docs.command(name) is not None:
+            group = "query" if name.startswith("query-") else "regular"  # documented now
+        by_group.setdefault(group, []).append(cmd)
     known = [g for g, _ in GROUPS]
     sections = [(title, by_group.get(g, [])) for g, title in GROUPS]
     sections += [(g, cmds) for g, cmds in sorted(by_group.items()) if g not in known]
@@ -160,9 +167,9 @@ def _title(description: str) -> str:
 def _entry_text(entry: EntryDoc, title: str) -> str:
     """The description without the heading's sentence, then returns and notes."""
     text = entry.description()
-    if title and " ".join(text.split()).startswith(title):
-        first, _, rest = text.partition("\n\n")
-        text = rest if " ".join(first.split()) == title else text
+    heading = re.match(r"(.+?\.)(\s|$)", text, re.DOTALL)
+    if title and heading and " ".join(heading.group(1).split()) == title:
+        text = text[heading.end():].lstrip()
     parts = [text.strip()]
     if entry.doc and entry.returns:
         returns = entry.returns

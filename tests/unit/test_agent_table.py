@@ -64,3 +64,20 @@ def test_table_matches_its_generator() -> None:
     run = subprocess.run([sys.executable, "-m", "tools.gen_qga_table", "--check"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_disabled_command_refused_by_parser_and_toolbar(table: AgentTable) -> None:
+    from qmpshell.errors import ParseError
+    from qmpshell.prompt.toolbar import toolbar_fragments
+    from qmpshell.shorthand.parser import parse_line
+
+    info = {"supported_commands": [
+        {"name": "guest-exec-status", "enabled": True, "success-response": True},
+        {"name": "guest-exec", "enabled": False, "success-response": True}]}
+    schema = narrow(table.schema, info)
+    assert parse_line("guest-exec-status pid=1", schema) == {
+        "execute": "guest-exec-status", "arguments": {"pid": 1}}
+    with pytest.raises(ParseError, match="'guest-exec': Command guest-exec has been disabled"):
+        parse_line("guest-exec path=/bin/true", schema)
+    shown = "".join(t for _, t in toolbar_fragments("guest-exec path=/bin/true", schema))
+    assert shown == "Command guest-exec has been disabled in this guest agent"
