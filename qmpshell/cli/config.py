@@ -10,6 +10,8 @@ A flat TOML table; every key is optional::
     history_size = 10000            # lines kept in the history file; 0 keeps none
     confirm = true                  # ask before commands that stop or destroy the VM
     timeout = 30                    # seconds to wait for a reply
+    format = "table"                # replies such as query-block as tables (or "json")
+    progress = true                 # live progress of jobs and migration while .wait waits
 
 A mistake in the file never stops the shell: each bad key gives a one-line
 warning naming the file, line and key, and that key keeps its default.
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 COLOR_CHOICES = ("auto", "always", "never")
 KEY_CHOICES = ("emacs", "vi")
+FORMAT_CHOICES = ("table", "json")
 
 DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "address": None,        # none: ADDRESS or --spawn must say
@@ -43,6 +46,8 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "history_size": 10000,
     "confirm": True,
     "timeout": None,        # none: wait as long as it takes
+    "format": None,         # none: tables on a terminal, JSON otherwise
+    "progress": None,       # none: at the prompt, and in scripts when stderr is a terminal
 })
 """Each key's value when neither the file nor the command line sets it."""
 
@@ -61,6 +66,8 @@ class ConfigValues:
     history_size: int | None = None
     confirm: bool | None = None
     timeout: float | None = None
+    format: str | None = None
+    progress: bool | None = None
 
 
 CONFIG_KEYS: tuple[str, ...] = tuple(f.name for f in fields(ConfigValues))
@@ -159,6 +166,8 @@ _CHECKS: Mapping[str, Callable[[Any], str | None]] = MappingProxyType({
     "history_size": _check_count,
     "confirm": _check_bool,
     "timeout": _check_seconds,
+    "format": _check_choice(FORMAT_CHOICES),
+    "progress": _check_bool,
 })
 
 
@@ -260,6 +269,8 @@ def _from_args(args: argparse.Namespace) -> dict[str, Any]:
         "color": getattr(args, "color", None),
         "style": getattr(args, "style", None),
         "timeout": getattr(args, "timeout", None),
+        "format": getattr(args, "format", None),
+        "progress": getattr(args, "progress", None),
     }
     if getattr(args, "vi", None):
         given["keys"] = "vi"
@@ -301,6 +312,8 @@ def apply_to_args(args: argparse.Namespace,
     out.color = merged["color"].value
     out.style = merged["style"].value
     out.timeout = merged["timeout"].value
+    out.format = merged["format"].value
+    out.progress = merged["progress"].value
     out.vi = merged["keys"].value == "vi"
     out.yes = not merged["confirm"].value
     return out
@@ -320,6 +333,8 @@ _UNSET_MEANS = MappingProxyType({
     "address": "give ADDRESS or --spawn",
     "pretty": "pretty on a terminal, compact otherwise",
     "timeout": "no limit",
+    "format": "tables on a terminal, JSON otherwise",
+    "progress": "at the prompt, and in scripts when stderr is a terminal",
 })
 
 

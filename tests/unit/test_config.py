@@ -188,6 +188,8 @@ def test_command_line_wins_over_the_file(tmp_path: Path) -> None:
         "history_size": Setting(500, "file"),
         "confirm": Setting(False, "file"),
         "timeout": Setting(9.0, "command line"),
+        "format": Setting(None, "default"),
+        "progress": Setting(None, "default"),
     }
 
 
@@ -206,6 +208,21 @@ def test_vi_and_yes_on_the_command_line() -> None:
     merged = merge_settings(values, build_parser().parse_args([]))
     assert merged["keys"] == Setting("emacs", "file")
     assert merged["confirm"] == Setting(True, "file")
+
+
+def test_format_and_progress_from_the_file_and_the_command_line(tmp_path: Path) -> None:
+    values, warnings = load_config(write(tmp_path, 'format = "json"\nprogress = false\n'))
+    assert warnings == []
+    merged = merge_settings(values, build_parser().parse_args([]))
+    out = apply_to_args(build_parser().parse_args([]), merged)
+    assert (out.format, out.progress) == ("json", False)
+    merged = merge_settings(values, build_parser().parse_args(["--format", "table",
+                                                               "--progress"]))
+    assert merged["format"] == Setting("table", "command line")
+    assert merged["progress"] == Setting(True, "command line")
+    _, warnings = load_config(write(tmp_path, 'format = "yaml"\n'))
+    assert warnings == [f'{tmp_path / "config.toml"}:1: format: expected "table" or "json", '
+                        'got "yaml"']
 
 
 def test_spawn_ignores_the_files_address() -> None:
@@ -246,6 +263,8 @@ keys = "emacs"           # default
 history_size = 10000     # default
 confirm = true           # default
 timeout = 30             # file
+# format (not set)       # default: tables on a terminal, JSON otherwise
+# progress (not set)     # default: at the prompt, and in scripts when stderr is a terminal
 """
 
 
