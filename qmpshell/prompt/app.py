@@ -258,7 +258,8 @@ class Repl:
         self.pending.add(typed_ahead(self.session.input))
         try:
             asker: PromptSession[str] = PromptSession(
-                input=self.session.input, output=self.session.output)
+                input=self.session.input, output=self.session.output,
+                key_bindings=paste_waits(self.pending))
             answer = await asker.prompt_async(question, handle_sigint=False)
         except (KeyboardInterrupt, EOFError):
             return False
@@ -536,6 +537,17 @@ def key_bindings(tab: TabKey | None, pending: PendingInput) -> KeyBindings:
             tab(event.current_buffer)
         else:
             event.current_buffer.start_completion(insert_common_part=True)
+
+    return kb
+
+
+def paste_waits(pending: PendingInput) -> KeyBindings:
+    """For a question: a paste is not its answer, it waits its turn."""
+    kb = KeyBindings()
+
+    @kb.add(Keys.BracketedPaste)
+    def _(event: KeyPressEvent) -> None:
+        pending.add(event.data)
 
     return kb
 

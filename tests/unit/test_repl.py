@@ -201,3 +201,11 @@ def test_only_a_key_typed_after_a_question_answers_it(tmp_path: Path) -> None:
     drive_answering([("", f"{PASTE_START}quit\rquery-status\r{PASTE_END}stop\r"),
                      ("Run it?", "n\r\x04")], runner, tmp_path)
     assert runner.lines == ["query-status", "stop"]
+
+
+def test_a_paste_while_a_question_is_asked_waits_for_the_answer(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    drive_answering([("", "quit\r"),
+                     ("Run it?", f"{PASTE_START}query-status\rstop\r{PASTE_END}"),
+                     ("", "n\r\x04")], runner, tmp_path)
+    assert runner.lines == ["query-status", "stop"]
