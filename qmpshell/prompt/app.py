@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import signal
 import subprocess
@@ -175,6 +176,9 @@ class Repl:
         report, self.runner.report = self.runner.report, self.report
         out, self.runner.out = self.runner.out, self.emit
         self.runner.notice = self.note
+        terminal = self.runner.terminal
+        if terminal is not None:  # progress lines take the path output takes
+            self.runner.terminal = dataclasses.replace(terminal, write=self.emit_raw)
         try:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
@@ -199,6 +203,7 @@ class Repl:
             self.runner.report = report
             self.runner.out = out
             self.runner.notice = None
+            self.runner.terminal = terminal
             await self._stop_watching()
             await self._stop_schema_loading()
         return 0
@@ -320,13 +325,18 @@ class Repl:
         prompt_toolkit above the prompt while one is shown, else straight to
         the terminal, so that a line's output is on the screen before the
         next prompt shows (one typed ahead is entered at once)."""
+        self.emit_raw(text + "\n")
+
+    def emit_raw(self, text: str) -> None:
+        """:meth:`emit` without the newline: progress lines redrawn in place
+        take the same path as the output around them, so they keep their order."""
         if self.session.app.is_running:
-            sys.stdout.write(text + "\n")
+            sys.stdout.write(text)
             sys.stdout.flush()
             return
         sys.stdout.flush()
         output = self.session.output
-        output.write_raw(text + "\n")
+        output.write_raw(text)
         output.flush()
 
     def error(self, message: str) -> None:
