@@ -176,7 +176,7 @@ class Repl:
         report, self.runner.report = self.runner.report, self.report
         out, self.runner.out = self.runner.out, self.emit
         self.runner.notice = self.note
-        terminal = self.runner.terminal
+        terminal = getattr(self.runner, "terminal", None)
         if terminal is not None:  # progress lines take the path output takes
             self.runner.terminal = dataclasses.replace(terminal, write=self.emit_raw)
         try:
@@ -203,7 +203,8 @@ class Repl:
             self.runner.report = report
             self.runner.out = out
             self.runner.notice = None
-            self.runner.terminal = terminal
+            if terminal is not None:
+                self.runner.terminal = terminal
             await self._stop_watching()
             await self._stop_schema_loading()
         return 0
