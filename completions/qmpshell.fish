@@ -55,7 +55,7 @@ complete -c qmpshell -n __qmpshell_ours -l connect -x -d 'the libvirt URI for --
 complete -c qmpshell -n __qmpshell_ours -l schema -r -F -d 'a spec file or a saved query-qmp-schema reply to use'
 complete -c qmpshell -n __qmpshell_ours -l color -x -a 'auto always never' -d 'colour output (default auto; NO_COLOR is honoured)'
 complete -c qmpshell -n __qmpshell_ours -l style -x -d 'pygments style for highlighting (e.g. monokai, default)'
-complete -c qmpshell -n __qmpshell_ours -l timeout -x -d 'give up waiting for a reply after SECONDS'
+complete -c qmpshell -n __qmpshell_ours -l timeout -x -d 'give up waiting for a reply after SECONDS (scripts: 60 by default; 0: wait without end)'
 complete -c qmpshell -n __qmpshell_ours -l vi -d 'vi key bindings at the prompt (default emacs)'
 complete -c qmpshell -n __qmpshell_ours -s y -l yes -d 'never ask before commands that stop or destroy the VM'
 complete -c qmpshell -n __qmpshell_ours -l tls-ca -r -F -d 'CA certificate for a TLS connection'

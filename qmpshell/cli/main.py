@@ -7,22 +7,24 @@ one place that turns errors into messages and exit statuses:
     1  a line failed (a QMP error, a line that could not be parsed, a .wait timeout)
     2  bad command-line usage (also: unreadable session file, log file or schema)
     3  could not connect, or the connection was lost (also: QEMU missing for --spawn)
+
+Scripted runs (-c, -f, stdin) are synchronous over the blocking driver and
+import no asyncio, prompt_toolkit or pygments; only the prompt starts an
+event loop (and the asyncio driver).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import importlib
 import os
 import signal
 import sys
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from qmpshell.cli.config import (
     Setting,
@@ -35,7 +37,7 @@ from qmpshell.cli.config import (
 from qmpshell.cli.options import build_parser, split_qemu_args
 from qmpshell.debug import enable as enable_debug
 from qmpshell.debug import note
-from qmpshell.errors import ConnectError, QmpShellError, SchemaError
+from qmpshell.errors import CommandTimeout, ConnectError, QmpShellError, SchemaError
 from qmpshell.settings import Settings, settings_from_args
 from qmpshell.terminaltext import visible
 
@@ -45,16 +47,33 @@ if TYPE_CHECKING:
     from qmpshell.runner.pipeline import Runner
     from qmpshell.runner.replaysecrets import SecretSource
     from qmpshell.schema.model import Schema
-    from qmpshell.wire.client import Connection
+    from qmpshell.wire.aio import AsyncConnection
+    from qmpshell.wire.blocking import BlockingConnection
+    from qmpshell.wire.connection import QmpConnection
     from qmpshell.wire.logfile import MessageLog
 
+T = TypeVar("T")
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONNECT = 0, 1, 2, 3
+
+SCRIPT_REPLY_TIMEOUT = 60.0
+"""Seconds a scripted run waits for a reply when --timeout is not given, so
+that a server that stops answering cannot hang a script for ever."""
 
 
 class UsageError(QmpShellError):
     """The command line asks for something impossible (exit status 2)."""
 
     exit_code = EXIT_USAGE
+
+
+class Terminated(BaseException):  # noqa: N818 - what happened to the run
+    """SIGTERM or SIGHUP during a scripted run: unwind in order, then exit
+    with 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 # -- messages and exit codes, in one place ---------------------------------
@@ -98,10 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         check_usage(settings)
         settings = dataclasses.replace(settings,
                                        secret_values=read_secret_args(settings.secret_args))
-        return asyncio.run(_guarded(settings))
+        if settings.interactive and not settings.dry_run:
+            import asyncio
+
+            return asyncio.run(_guarded(settings))
+        with _signals_end_the_run():
+            return run_script(settings)
     except QmpShellError as error:
         report_to_stderr(error, None)
         return exit_code(error)
+    except Terminated as stop:
+        return 128 + stop.signum
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
     except BrokenPipeError:
@@ -167,8 +193,8 @@ def check_usage(settings: Settings) -> None:
         raise UsageError("arguments after -- are QEMU's and need --spawn")
     if settings.tls and settings.address and "/" in settings.address:
         raise UsageError("TLS needs a HOST:PORT address")
-    if settings.timeout is not None and settings.timeout <= 0:
-        raise UsageError("--timeout needs a positive number of seconds")
+    if settings.timeout is not None and settings.timeout < 0:
+        raise UsageError("--timeout needs a number of seconds (0: no limit)")
     needs_server = not (settings.dry_run or settings.print_config or (
         settings.list_commands and not settings.address))
     if needs_server and not (settings.address or settings.spawn):
@@ -176,8 +202,118 @@ def check_usage(settings: Settings) -> None:
                          "--spawn, or --dry-run")
 
 
+@contextlib.contextmanager
+def _signals_end_the_run() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind a scripted run like Ctrl-C does (a spawned
+    QEMU is shut down, files are closed)."""
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# -- scripts: -c, -f, stdin -----------------------------------------------------
+def run_script(settings: Settings) -> int:
+    """A scripted run, synchronous from start to end: the exit status."""
+    if settings.list_commands and not (settings.address or settings.spawn):
+        write_stdout("\n".join(load_schema(settings).command_names()))
+        return EXIT_OK
+    lines = read_sources(settings)
+    schema = load_schema(settings)
+    if settings.dry_run:
+        dry = make_runner(settings, schema, None)
+        try:
+            start_recording(dry, settings)
+            return run_scripted(dry, settings, lines)
+        finally:
+            stop_recording(dry)
+    log = open_log(settings.logfile)
+    spawned = None
+    conn: BlockingConnection | None = None
+    runner: Runner | None = None
+    try:
+        conn = blocking_connection(settings, settings.address or "", log)
+        if settings.spawn:
+            from qmpshell.wire.spawn import SpawnedQemu
+
+            spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
+            conn.name = str(spawned.socket_path)
+            conn.attach(spawned.start())
+        else:
+            conn.connect()
+        if settings.list_commands:
+            return list_live_commands(conn)
+        if not wants_live_schema(settings):
+            note("schema", "not reading the server's schema: %s", _why_not_live(settings))
+        else:
+            schema = finish_now(live_schema(conn, schema, blocking_execute(conn)))
+        runner = make_runner(settings, schema, conn)
+        start_recording(runner, settings)
+        return run_scripted(runner, settings, lines)
+    except ConnectError as error:
+        report_to_stderr(explained(error, settings), runner.where if runner is not None else None)
+        return exit_code(error)
+    finally:
+        if runner is not None:
+            stop_recording(runner)
+        if spawned is not None:
+            spawned.stop(conn)
+        elif conn is not None:
+            conn.close()
+        if log is not None:
+            log.close()
+
+
+def run_scripted(runner: Runner, settings: Settings, lines: list[tuple[str, Any]]) -> int:
+    """Run -c lines, then the file or stdin; the exit status."""
+    for name, source in lines:
+        runner.run_lines(stdin_lines(runner) if source is None else source, name)
+        if runner.stopped:
+            break
+    return EXIT_FAILED if runner.failed else EXIT_OK
+
+
+def explained(error: ConnectError, settings: Settings) -> QmpShellError:
+    """A reply timeout the user did not set says where it came from."""
+    if isinstance(error, CommandTimeout) and settings.timeout is None:
+        return CommandTimeout(f"{error} (the default for scripts; --timeout S changes it, "
+                              "--timeout 0 waits without end)")
+    return error
+
+
+def blocking_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
+                                                      Coroutine[Any, Any, dict[str, Any]]]:
+    """The connection's execute under the async name the schema loader
+    takes; it never suspends, so :func:`finish_now` runs it without a loop."""
+    async def execute(request: dict[str, Any]) -> dict[str, Any]:
+        return conn.execute(request).message
+    return execute
+
+
+def finish_now(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends (blocking calls behind an async
+    interface) to its end, without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast("T", done.value)
+    coroutine.close()
+    raise RuntimeError("the coroutine waited for something")
+
+
+# -- the prompt -------------------------------------------------------------------
 async def _guarded(settings: Settings) -> int:
-    """Run, turning SIGTERM (and SIGINT) into an orderly shutdown."""
+    """Run the prompt, turning SIGTERM (and SIGINT) into an orderly shutdown."""
+    import asyncio
+
     task = asyncio.current_task()
     assert task is not None
     received: list[int] = []
@@ -191,58 +327,45 @@ async def _guarded(settings: Settings) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await run(settings)
+        return await run_prompt(settings)
     except asyncio.CancelledError:
         if not received:
             raise
         return 128 + received[0]
 
 
-async def run(settings: Settings) -> int:
-    """Everything after the command line: the exit status."""
-    if settings.list_commands and not (settings.address or settings.spawn):
-        write_stdout("\n".join(load_schema(settings).command_names()))
-        return EXIT_OK
-    lines = read_sources(settings)
-    # At the prompt the bundled table is read once the first prompt is painted
-    # (it shows sooner); a --schema FILE still fails before connecting.
-    later = settings.interactive and not (settings.dry_run or settings.schema_file)
-    schema = bundled = None if later else load_schema(settings)
-    if settings.dry_run:
-        assert schema is not None
-        dry = make_runner(settings, schema, None)
-        try:
-            start_recording(dry, settings)
-            return await run_scripted(dry, settings, lines)
-        finally:
-            stop_recording(dry)
+async def run_prompt(settings: Settings) -> int:
+    """The interactive session: the exit status."""
+    import asyncio
+
+    # The bundled table is read once the first prompt is painted (it shows
+    # sooner); a --schema FILE still fails before connecting.
+    schema = bundled = None if settings.schema_file is None else load_schema(settings)
     log = open_log(settings.logfile)
     spawned = None
-    conn: Connection | None = None
+    conn: AsyncConnection | None = None
     runner: Runner | None = None
     first: FirstPrompt | None = None
+    loop = asyncio.get_running_loop()
     try:
+        conn = async_connection(settings, settings.address or "", log)
         if settings.spawn:
             from qmpshell.wire.spawn import SpawnedQemu
 
             spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
-            conn = await spawned.start(lambda path: make_connection(settings, path, log))
+            conn.name = str(spawned.socket_path)
+            await conn.attach(spawned.start())
         else:
-            assert settings.address is not None
-            conn = make_connection(settings, settings.address, log)
             await conn.connect()
-        if settings.interactive:
-            first = paint_first_prompt(settings)
+        first = paint_first_prompt(settings)
         if bundled is None:
             bundled = load_schema(settings)
         schema = bundled if schema is None else schema
-        if settings.list_commands:
-            return await list_live_commands(conn)
         if not wants_live_schema(settings):
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
         else:
             try:
-                schema = await live_schema(conn, schema, checked=not settings.interactive)
+                schema = await live_schema(conn, schema, async_execute(conn), checked=False)
             except ConnectError:
                 if first is None:
                     raise
@@ -250,9 +373,7 @@ async def run(settings: Settings) -> int:
                 # lost and offers .connect, as after any later loss.
         runner = make_runner(settings, schema, conn)
         start_recording(runner, settings)
-        if settings.interactive:
-            return await run_interactive(runner, settings, bundled, first)
-        return await run_scripted(runner, settings, lines)
+        return await run_interactive(runner, settings, bundled, first, log)
     except ConnectError as error:
         if first is not None:
             first.release()
@@ -263,28 +384,31 @@ async def run(settings: Settings) -> int:
             first.release()
         if runner is not None:
             stop_recording(runner)
+        current = runner.connection if runner is not None else conn
         if spawned is not None:
-            await spawned.stop()
-        elif conn is not None:
-            await conn.close()
+            await loop.run_in_executor(None, spawned.stop, current)
+        elif current is not None:
+            current.close()
         if log is not None:
             log.close()
 
 
-async def run_scripted(runner: Runner, settings: Settings,
-                       lines: list[tuple[str, Any]]) -> int:
-    """Run -c lines, then the file or stdin; the exit status."""
-    watcher = asyncio.ensure_future(runner.watch_events())
-    try:
-        for name, source in lines:
-            await runner.run_lines(source, name)
-            if runner.stopped:
-                break
-    finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-    return EXIT_FAILED if runner.failed else EXIT_OK
+def async_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
+                                                   Coroutine[Any, Any, dict[str, Any]]]:
+    """Execute on the event loop: directly over the asyncio driver, in a
+    worker thread over any other connection."""
+    import asyncio
+
+    direct = getattr(conn, "execute_async", None)
+
+    async def execute(request: dict[str, Any]) -> dict[str, Any]:
+        if direct is not None:
+            reply = await direct(request)
+        else:
+            reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute,
+                                                                     request)
+        return dict(reply.message)
+    return execute
 
 
 def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
@@ -295,21 +419,21 @@ def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
 
 
 async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
-                          first: FirstPrompt | None = None) -> int:
+                          first: FirstPrompt | None = None,
+                          log: MessageLog | None = None) -> int:
     """The prompt (qmpshell.prompt.app), imported only when a person is there;
     it takes over the terminal from the ``first`` prompt painted early."""
     repl = importlib.import_module("qmpshell.prompt.app")
     from qmpshell.prompt.history import default_history_path
 
-    def follow(conn: Connection) -> AsyncIterator[Schema]:
+    def follow(conn: QmpConnection) -> AsyncIterator[Schema]:
         return live_schemas_of(conn, bundled)
 
     from qmpshell.prompt.prepaint import handover_input
 
-    async def reconnect(address: str) -> Connection:
-        old = runner.connection
+    async def reconnect(address: str) -> QmpConnection:
         note("connect", ".connect: connecting to %s", address)
-        conn = make_connection(settings, address, old.log if old is not None else None)
+        conn = async_connection(settings, address, log)
         try:
             await conn.connect()
         except ConnectError as error:
@@ -351,7 +475,7 @@ def read_sources(settings: Settings) -> list[tuple[str, Any]]:
         sources.append(("<command>", list(settings.commands)))
     if settings.file == "-" or (settings.file is None and not settings.commands
                                 and not settings.interactive):
-        sources.append(("<stdin>", stdin_lines()))
+        sources.append(("<stdin>", None))  # read as the run goes: stdin_lines
     elif settings.file is not None:
         try:
             with open(settings.file, encoding="utf-8", errors="replace", newline="") as f:
@@ -377,24 +501,36 @@ def _chomp(line: str) -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
-async def stdin_lines() -> AsyncIterator[str]:
-    """Lines of stdin, read by a daemon thread so that events keep flowing
-    while the loop waits for input, and an exit never waits for a read."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+def stdin_lines(runner: Runner) -> Iterator[str]:
+    """Lines of stdin (split at \\n or \\r\\n) as they come; while none is
+    there, events from the server are printed as they arrive."""
+    conn = runner.connection
+    fd = sys.stdin.fileno()
+    conn_fd = conn.fileno() if conn is not None and hasattr(conn, "fileno") else -1
+    import select
 
-    def pump() -> None:
+    buffer = b""
+    while True:
+        newline = buffer.find(b"\n")
+        if newline >= 0:
+            line, buffer = buffer[:newline], buffer[newline + 1:]
+            yield line.removesuffix(b"\r").decode("utf-8", "replace")
+            continue
+        if conn_fd >= 0 and conn is not None and conn.connected:
+            readable, _, _ = select.select([fd, conn_fd], [], [])
+            if fd not in readable:
+                conn.poll_events()  # type: ignore[attr-defined]
+                runner.drain_events()
+                continue
         try:
-            for line in sys.stdin:
-                loop.call_soon_threadsafe(queue.put_nowait, _chomp(line))
-        except (OSError, ValueError, UnicodeDecodeError):
-            pass
-        with contextlib.suppress(RuntimeError):  # the loop may be gone already
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    threading.Thread(target=pump, name="stdin", daemon=True).start()
-    while (line := await queue.get()) is not None:
-        yield line
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            if buffer:
+                yield buffer.removesuffix(b"\r").decode("utf-8", "replace")
+            return
+        buffer += chunk
 
 
 def load_schema(settings: Settings) -> Schema:
@@ -447,7 +583,9 @@ def _why_not_live(settings: Settings) -> str:
     return "--schema given"
 
 
-async def live_schema(conn: Connection, bundled: Schema, *, checked: bool = True) -> Schema:
+async def live_schema(conn: QmpConnection, bundled: Schema,
+                      execute: Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]],
+                      *, checked: bool = True) -> Schema:
     """The server's own schema (cached on disk per QEMU build) merged with the
     bundled documentation; the bundled table when the server cannot say.
     ``checked``: a cached schema only once the server's digest matched it
@@ -457,7 +595,7 @@ async def live_schema(conn: Connection, bundled: Schema, *, checked: bool = True
 
     load = checked_live_schema if checked else load_live_schema
     try:
-        schema = await load(conn.execute, conn.greeting, bundled, schema_cache_dir())
+        schema = await load(execute, conn.greeting, bundled, schema_cache_dir())
     except ConnectError:
         raise
     except QmpShellError as error:
@@ -469,13 +607,13 @@ async def live_schema(conn: Connection, bundled: Schema, *, checked: bool = True
     return schema
 
 
-async def live_schemas_of(conn: Connection, bundled: Schema) -> AsyncIterator[Schema]:
+async def live_schemas_of(conn: QmpConnection, bundled: Schema) -> AsyncIterator[Schema]:
     """The schemas :func:`live_schema` reads, as they come (the cached one, then
     a fresh one if it differs), for the prompt to load in the background after
     ``.connect``; the bundled table when the server cannot say."""
     from qmpshell.schema.introspect import live_schemas
 
-    stream = live_schemas(conn.execute, conn.greeting, bundled, schema_cache_dir())
+    stream = live_schemas(async_execute(conn), conn.greeting, bundled, schema_cache_dir())
     try:
         async for schema in stream:
             yield labelled(schema, conn)
@@ -487,7 +625,7 @@ async def live_schemas_of(conn: Connection, bundled: Schema) -> AsyncIterator[Sc
         await stream.aclose()
 
 
-def labelled(schema: Schema, conn: Connection) -> Schema:
+def labelled(schema: Schema, conn: QmpConnection) -> Schema:
     """Name the server in the schema's source, for ``.schema``."""
     from qmpshell.runner.recorder import format_qemu_version
 
@@ -509,17 +647,44 @@ def open_log(path: str | None) -> MessageLog | None:
         raise UsageError(f"cannot open the log file {path}: {exc.strerror}") from None
 
 
-def make_connection(settings: Settings, address: str, log: MessageLog | None) -> Connection:
-    from qmpshell.wire.client import Connection, TLSOptions
+def reply_timeout(settings: Settings) -> float | None:
+    """Seconds to wait for a reply: --timeout (0: no limit), else
+    :data:`SCRIPT_REPLY_TIMEOUT` in scripts and no limit at the prompt."""
+    if settings.timeout is None:
+        return None if settings.interactive else SCRIPT_REPLY_TIMEOUT
+    return settings.timeout or None
+
+
+def connection_options(settings: Settings, log: MessageLog | None) -> dict[str, Any]:
+    from qmpshell.wire.address import CONNECT_TIMEOUT, TLSOptions
 
     tls = (TLSOptions(settings.tls_ca, settings.tls_cert, settings.tls_key)
            if settings.tls else None)
-    return Connection(address, timeout=settings.timeout,
-                      negotiate=not settings.skip_negotiation, tls=tls, log=log,
-                      direct_reads=not settings.interactive)
+    return {"timeout": reply_timeout(settings), "negotiate": not settings.skip_negotiation,
+            "tls": tls, "log": log, "warn": warn_on_stderr,
+            "connect_timeout": settings.timeout or CONNECT_TIMEOUT}
 
 
-def make_runner(settings: Settings, schema: Schema, conn: Connection | None,
+def blocking_connection(settings: Settings, address: str,
+                        log: MessageLog | None) -> BlockingConnection:
+    from qmpshell.wire.blocking import BlockingConnection
+
+    return BlockingConnection(address, **connection_options(settings, log))
+
+
+def async_connection(settings: Settings, address: str,
+                     log: MessageLog | None) -> AsyncConnection:
+    from qmpshell.wire.aio import AsyncConnection
+
+    return AsyncConnection(address, **connection_options(settings, log))
+
+
+def warn_on_stderr(text: str) -> None:
+    sys.stderr.write(visible(f"qmpshell: warning: {text}") + "\n")
+    sys.stderr.flush()
+
+
+def make_runner(settings: Settings, schema: Schema, conn: QmpConnection | None,
                 out: Callable[[str], None] = write_stdout) -> Runner:
     from qmpshell.runner.pipeline import Runner
     from qmpshell.shorthand.parser import ShorthandParser
@@ -594,12 +759,12 @@ def wait_timeout(settings: Settings) -> float | None:
     from qmpshell.shorthand.dotcommands import SCRIPT_WAIT_TIMEOUT
 
     if settings.timeout is not None:
-        return settings.timeout
+        return settings.timeout or None
     return None if settings.interactive else SCRIPT_WAIT_TIMEOUT
 
 
-async def list_live_commands(conn: Connection) -> int:
-    reply = await conn.execute({"execute": "query-commands"})
+def list_live_commands(conn: QmpConnection) -> int:
+    reply = conn.execute({"execute": "query-commands"}).message
     names = sorted(c["name"] for c in reply.get("return", []) if isinstance(c, dict))
     write_stdout("\n".join(names))
     return EXIT_OK

@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style", metavar="NAME",
                    help="pygments style for highlighting (e.g. monokai, default)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="give up waiting for a reply after SECONDS")
+                   help="give up waiting for a reply after SECONDS (scripts: 60 by "
+                        "default; 0: wait without end)")
     p.add_argument("--vi", action="store_true", default=None,
                    help="vi key bindings at the prompt (default emacs)")
     p.add_argument("-y", "--yes", action="store_true", default=None,

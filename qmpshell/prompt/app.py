@@ -1,10 +1,12 @@
 """The interactive prompt: one more input source for the shared runner.
 
-It runs on prompt_toolkit's asyncio prompt so the client keeps reading while
-the user types: events are printed above the prompt as they arrive
+It runs on prompt_toolkit's asyncio prompt so the connection keeps reading
+while the user types: events are printed above the prompt as they arrive
 (``patch_stdout``), completion and the toolbar follow the schema, history is
 kept with secrets masked.  It never parses shorthand itself; every line goes
-to the :class:`~qmpshell.runner.pipeline.Runner`, like a line of a session file.
+to the :class:`~qmpshell.runner.pipeline.Runner`, like a line of a session
+file, in a worker thread (the runner is synchronous), so the prompt's loop
+stays free; Ctrl-C calls the connection's ``interrupt()``.
 
 ``cli`` imports this module only when a person is at the terminal and calls
 :func:`run`.
@@ -50,12 +52,13 @@ from qmpshell.prompt.toolbar import LineCheck, fit_toolbar, toolbar_fragments, t
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
+from qmpshell.wire.connection import Interrupted
 
 if TYPE_CHECKING:
     from qmpshell.runner.pipeline import Runner
     from qmpshell.runner.replaysecrets import SecretSource
     from qmpshell.settings import Settings
-    from qmpshell.wire.client import Connection
+    from qmpshell.wire.connection import QmpConnection
 
 PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
@@ -73,10 +76,10 @@ UI_STYLE = {
     "pygments.error": "#ff5f5f underline",
 }
 
-Reconnect = Callable[[str], Awaitable["Connection"]]
+Reconnect = Callable[[str], Awaitable["QmpConnection"]]
 """Makes and connects a new connection to an address (for ``.connect``)."""
 
-SchemaSource = Callable[["Connection"], AsyncIterator[Schema]]
+SchemaSource = Callable[["QmpConnection"], AsyncIterator[Schema]]
 """The schemas of a newly connected server, as they come (cached, then fresh)."""
 
 
@@ -108,12 +111,12 @@ class Repl:
         self._schemas = schemas
         self._schema_task: asyncio.Task[None] | None = None
         self._fallback_schema = runner.schema or Schema()
-        self._watcher: asyncio.Task[None] | None = None
-        self._running: asyncio.Task[bool] | None = None
+        self._watched: QmpConnection | None = None
+        self._running = False
         self._closing = False
         self._greeted = False
         self._quit_asked = False
-        self._loss_said: Connection | None = None
+        self._loss_said: QmpConnection | None = None
         self.live = LiveValues(self._lookup)
         self._problem = LineProblem(
             self.schema, lambda: self.connected and not self.schema().complete,
@@ -182,6 +185,7 @@ class Repl:
         try:
             with patch_stdout(raw=True), self._interruptible():
                 self._watch()
+                self._on_activity()  # what arrived before the prompt was up
                 if self.runner.connection is not None:  # is the cached schema still true?
                     await self._load_schema(self.runner.connection)
                 while not self.runner.stopped:
@@ -205,7 +209,7 @@ class Repl:
             self.runner.notice = None
             if terminal is not None:
                 self.runner.terminal = terminal
-            await self._stop_watching()
+            self._stop_watching()
             await self._stop_schema_loading()
         return 0
 
@@ -232,12 +236,11 @@ class Repl:
             self._quit_asked = True
         conn = self.runner.connection
         with self._paged():
-            task = self._running = asyncio.ensure_future(self.runner.run_line(line, None))
+            self._running = True
             try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.runner.run_line, line, None)
+            except Interrupted:
                 self.note("interrupted")
             except ConnectError as error:
                 if conn is not None and conn is self._loss_said and not self._quit_asked:
@@ -245,11 +248,15 @@ class Repl:
                                "Type .connect [ADDRESS] to reconnect.")
                 else:
                     self.say_lost(conn, str(error))
+            except asyncio.CancelledError:
+                self._interrupt_line()  # the shell is going: so is the line
+                raise
             finally:
-                self._running = None
+                self._running = False
                 secrets = getattr(self.runner, "secrets", None)
                 if secrets is not None:
                     secrets.forget()
+        self._on_activity()  # events that came as the line ended
 
     async def confirmed(self, line: str) -> bool:
         """Ask before a command that stops or destroys the VM (the one table in
@@ -392,8 +399,8 @@ class Repl:
         loop = asyncio.get_running_loop()
 
         def interrupt() -> None:
-            if self._running is not None:
-                self._running.cancel()
+            if self._running:
+                self._interrupt_line()
             elif self.session.app.is_running:  # a SIGINT from elsewhere: as the key
                 self.session.app.exit(exception=KeyboardInterrupt(), style="class:aborting")
 
@@ -406,30 +413,51 @@ class Repl:
                 loop.remove_signal_handler(signal.SIGINT)
 
     # -- the connection ------------------------------------------------------------
-    async def _lookup(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Completion look-ups go through the current connection."""
+    def _interrupt_line(self) -> None:
         conn = self.runner.connection
+        if conn is not None:
+            conn.interrupt()
+
+    async def _lookup(self, request: dict[str, Any],
+                      conn: QmpConnection | None = None) -> dict[str, Any]:
+        """Completion look-ups go through the current connection (in a
+        worker thread, like lines, unless it can answer on the loop)."""
+        conn = conn or self.runner.connection
         if conn is None or not conn.connected:
             raise ConnectError("not connected")
-        return await conn.execute(request)
+        direct = getattr(conn, "execute_async", None)
+        if direct is not None:
+            reply = await direct(request)
+        else:
+            reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute,
+                                                                     request)
+        return dict(reply.message)
 
     def _watch(self) -> None:
         """Print events above the prompt as they arrive; say so when the
         connection is lost."""
-        if self.runner.connection is None:
+        conn = self.runner.connection
+        watch = getattr(conn, "watch", None)
+        if conn is None or watch is None:
             return
-        self._watcher = asyncio.ensure_future(self._watch_events(self.runner.connection))
+        self._watched = conn
+        watch(self._on_activity)
 
-    async def _watch_events(self, conn: Connection) -> None:
-        await self.runner.watch_events()
-        if self._closing or conn is not self.runner.connection:
+    def _on_activity(self) -> None:
+        """Events arrived or the connection went (on the loop): print them
+        unless a line is running (its worker prints them in order)."""
+        conn = self.runner.connection
+        if self._running or self._closing or conn is None:
             return
-        reason = await conn.lost_reason()
+        self.runner.drain_events()
+        if conn is not self._watched:
+            return
+        reason = conn.lost_reason()
         if reason is not None:
             self.say_lost(conn, f"connection lost: {reason}")
             self.session.app.invalidate()
 
-    def say_lost(self, conn: Connection | None, message: str) -> None:
+    def say_lost(self, conn: QmpConnection | None, message: str) -> None:
         """A lost connection, said once however many parts notice it; after
         a quit the person asked for, that the VM quit."""
         if conn is not None and conn is self._loss_said:
@@ -447,27 +475,27 @@ class Repl:
             asyncio.ensure_future(self._say_connected(conn, banner))
         self._greeted = True
 
-    async def _say_connected(self, conn: Connection, sentence: Callable[[str], str]) -> None:
+    async def _say_connected(self, conn: QmpConnection, sentence: Callable[[str], str]) -> None:
         with contextlib.suppress(QmpShellError, OSError):
             self.print(sentence(await self.describe(conn)))
 
-    async def describe(self, conn: Connection) -> str:
+    async def describe(self, conn: QmpConnection) -> str:
         """'QEMU 7.2.22 (x86_64) at /path.sock' (the architecture asked of
         QEMU, briefly: without it the sentence still says the rest)."""
         arch = ""
         if conn.greeting is not None:
             with contextlib.suppress(QmpShellError, OSError, asyncio.TimeoutError):
-                reply = await asyncio.wait_for(conn.execute({"execute": "query-target"}), 1.0)
-                target = reply.get("return") if isinstance(reply, dict) else None
+                reply = await asyncio.wait_for(self._lookup({"execute": "query-target"}, conn),
+                                               1.0)
+                target = reply.get("return")
                 arch = str(target.get("arch", "")) if isinstance(target, dict) else ""
-        return describe_server(conn.greeting, arch, str(conn.address))
+        return describe_server(conn.greeting, arch, conn.name)
 
-    async def _stop_watching(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watcher
-            self._watcher = None
+    def _stop_watching(self) -> None:
+        watch = getattr(self._watched, "watch", None)
+        if watch is not None:
+            watch(None)
+        self._watched = None
 
     async def connect(self, address: str | None) -> None:
         """``.connect [ADDRESS]``: a new connection (to the same address by
@@ -475,25 +503,25 @@ class Repl:
         connection to the same server (or a dead one) is closed first;
         another server's is closed once the new one works."""
         old = self.runner.connection
-        target = address or (old.address if old is not None else self.settings.address)
+        target = address or (old.name if old is not None else self.settings.address)
         if not target:
             self.error(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
             return
-        first = old is not None and (not old.connected or same_address(old.address, target))
+        first = old is not None and (not old.connected or same_address(old.name, target))
         if first and old is not None:
-            await self._stop_watching()
+            self._stop_watching()
             self._loss_said = old  # closed on purpose: nothing to report
             with contextlib.suppress(Exception):
-                await old.close()
+                old.close()
         try:
             conn = await (self._reconnect or self._default_reconnect)(target)
         except ConnectError as error:
             self.error(str(error))
             return
-        await self._stop_watching()
+        self._stop_watching()
         if old is not None and old is not conn and not first:
             with contextlib.suppress(Exception):
-                await old.close()
+                old.close()
         self.runner.connection = conn
         self._quit_asked = False
         self.live.forget()
@@ -501,14 +529,14 @@ class Repl:
         await self._say_connected(conn, lambda described: f"connected to {described}")
         await self._load_schema(conn)
 
-    async def _load_schema(self, conn: Connection) -> None:
+    async def _load_schema(self, conn: QmpConnection) -> None:
         """Read the new server's schema in the background (from the cache
         when it knows this QEMU), so the prompt comes back at once."""
         await self._stop_schema_loading()
         if self._schemas is not None:
             self._schema_task = asyncio.ensure_future(self._follow_schemas(conn))
 
-    async def _follow_schemas(self, conn: Connection) -> None:
+    async def _follow_schemas(self, conn: QmpConnection) -> None:
         source = self._schemas
         assert source is not None
         try:
@@ -527,7 +555,7 @@ class Repl:
                 await self._schema_task
             self._schema_task = None
 
-    async def _default_reconnect(self, address: str) -> Connection:
+    async def _default_reconnect(self, address: str) -> QmpConnection:
         raise QmpShellError(".connect is not available in this prompt")
 
 

@@ -10,12 +10,12 @@ API::
 
     runner = Runner(settings, parser=..., connection=conn_or_None,
                     out=print_text, report=show_error)
-    ok = await runner.run_line("stop", where="session.qmp:3")  # False: the line failed
-    await runner.run_lines(lines, name="session.qmp")  # numbered, honours -e and .quit
+    ok = runner.run_line("stop", where="session.qmp:3")  # False: the line failed
+    runner.run_lines(lines, name="session.qmp")  # numbered, honours -e and .quit
     runner.finish(where)          # end of input: an unterminated transaction( fails
     runner.in_transaction         # inside a multi-line transaction( (TRANS> prompt)
     runner.failed / runner.stopped / runner.where
-    await runner.watch_events()   # print events while no line runs, until disconnected
+    runner.drain_events()         # print the events that arrived while no line ran
     runner.start_recording(path)  # --record / .record FILE; runner.stop_recording()
     runner.use_schema(schema)     # a server's schema arrived (after .connect)
     runner.notice = print_note    # confirmations meant for a person (default: none)
@@ -30,6 +30,11 @@ or named an unknown command) is not written; nor is a line abandoned with
 Ctrl-C or cut short by a lost connection.  A multi-line ``transaction(`` is
 written as one line when its ``)`` sends it.
 
+It is synchronous and talks to any
+:class:`~qmpshell.wire.connection.QmpConnection`: the prompt runs each line
+in a worker thread and calls ``connection.interrupt()`` for Ctrl-C, which
+ends the line with :class:`~qmpshell.wire.connection.Interrupted`.
+
 With ``connection=None`` it is a dry run: requests are printed, not sent.
 Connection problems propagate as :class:`~qmpshell.errors.ConnectError`
 (``runner.where`` tells which line was running); every other failure is
@@ -38,15 +43,15 @@ reported and the runner carries on (unless ``-e``).
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import re
-from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
 from qmpshell.runner.render import HMP_COMMAND, Renderer
-from qmpshell.runner.replaysecrets import SecretSource, masked_secrets, unmask
+from qmpshell.runner.replaysecrets import SecretSource, unmask
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings
 from qmpshell.shorthand.dotcommands import (
@@ -62,7 +67,7 @@ from qmpshell.shorthand.dotcommands import (
     parse_wait,
     parse_watch,
 )
-from qmpshell.wire.client import Connection
+from qmpshell.wire.connection import QmpConnection
 
 if TYPE_CHECKING:
     from qmpshell.runner.live import Terminal
@@ -95,7 +100,7 @@ class Runner:
     """Executes lines: shorthand, raw JSON, HMP and dot-commands (see module doc)."""
 
     def __init__(self, settings: Settings, *, parser: LineParser, schema: Schema | None,
-                 connection: Connection | None, out: Sink, report: Report,
+                 connection: QmpConnection | None, out: Sink, report: Report,
                  renderer: Renderer | None = None,
                  wait_timeout: float | None | Literal["settings"] = "settings") -> None:
         """``wait_timeout``: seconds a ``.wait`` without ``timeout=`` waits
@@ -122,42 +127,23 @@ class Runner:
         self.stopped = False
         self.where: str | None = None
         self._seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=SEEN_EVENTS)
-        self._busy = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._upcoming: tuple[str, str] | None = None
-        self._then: Callable[[], dict[str, Any] | None] | None = None
-        self._prepared: tuple[str, str, dict[str, Any] | Exception | None] | None = None
 
     @property
     def in_transaction(self) -> bool:
         return self.parser.in_transaction
 
     # -- sources ---------------------------------------------------------
-    async def run_lines(self, lines: Iterable[str] | AsyncIterable[str], name: str) -> None:
+    def run_lines(self, lines: Iterable[str], name: str) -> None:
         """Run numbered lines (``name:N``) until the end, ``.quit`` or ``-e``."""
         number = 0
-        if isinstance(lines, AsyncIterable):
-            async for line in lines:
-                number += 1
-                if not await self._run_numbered(line, f"{name}:{number}"):
-                    return
-        else:
-            listed = lines if isinstance(lines, Sequence) else None
-            for line in lines:
-                number += 1
-                self._upcoming = ((listed[number], f"{name}:{number + 1}")
-                                  if listed is not None and number < len(listed) else None)
-                if not await self._run_numbered(line, f"{name}:{number}"):
-                    return
-            self._upcoming = None
+        exit_on_error = self.settings.exit_on_error
+        for line in lines:
+            number += 1
+            if not self.run_line(line, f"{name}:{number}") and exit_on_error:
+                self.stopped = True
+            if self.stopped:
+                return
         self.finish(f"{name}:{number}")
-
-    async def _run_numbered(self, line: str, where: str) -> bool:
-        ok = await self.run_line(line, where)
-        if not ok and self.settings.exit_on_error:
-            self.stopped = True
-        return not self.stopped
 
     def finish(self, where: str | None) -> bool:
         """End of input: an open ``transaction(`` is an error."""
@@ -168,12 +154,11 @@ class Runner:
                           where)
 
     # -- one line --------------------------------------------------------
-    async def run_line(self, line: str, where: str | None = None) -> bool:
+    def run_line(self, line: str, where: str | None = None) -> bool:
         """Run one line; False when it failed (the failure is reported)."""
         self.where = where
-        self._set_busy(True)
         try:
-            return await self._dispatch(line, where)
+            return self._dispatch(line, where)
         except (ParseError, QMPError) as error:
             return self._fail(error, where)
         except ConnectError:
@@ -181,21 +166,20 @@ class Runner:
         except QmpShellError as error:
             return self._fail(error, where)
         finally:
-            self._drain()
-            self._set_busy(False)
+            self.drain_events()
 
-    async def _dispatch(self, line: str, where: str | None) -> bool:
+    def _dispatch(self, line: str, where: str | None) -> bool:
         text = line.strip()
         if text.startswith(".") and not self.parser.in_transaction:
-            return await self._dot(parse_dot(text))
+            return self._dot(parse_dot(text))
         asked = _HELP_ASK.match(text)
         if asked and not self.parser.in_transaction:
             return self._help(asked.group("name") or "")
         if self.settings.hmp and not self.parser.in_transaction:
             if not text or text.startswith("#"):
                 return True
-            return await self._hmp(text)
-        return await self._shorthand(line)
+            return self._hmp(text)
+        return self._shorthand(line)
 
     # -- schema and recording ---------------------------------------------
     def use_schema(self, schema: Schema) -> None:
@@ -242,21 +226,14 @@ class Runner:
             path, self.recorder = self.recorder.path, None
             self._fail(RecordError(f"{error}; recording to {path} stopped"), self.where)
 
-    async def _shorthand(self, line: str) -> bool:
+    def _shorthand(self, line: str) -> bool:
         # The parser holds transaction( state, and refuses a transaction
         # whose actions had errors when it closes.
-        prepared, self._prepared = self._prepared, None
-        if prepared is not None and prepared[0] is line and prepared[1] == self.where:
-            request = prepared[2]  # fed while the previous line's reply was on its way
-            if isinstance(request, Exception):
-                raise request
-        else:
-            request = self.parser.feed(line)
+        request = self.parser.feed(line)
         if request is None:
             return True
         self._warn_deprecated(request)
-        self._then = self._prepare_upcoming
-        return await self._execute(request)
+        return self._execute(request)
 
     def _deprecations(self, request: dict[str, Any]) -> list[str]:
         if self.schema is None or not self.schema.complete:
@@ -270,36 +247,11 @@ class Runner:
         for text in self._deprecations(request):
             self.report(Caution(text), self.where)
 
-    def _prepare_upcoming(self) -> dict[str, Any] | None:
-        """The next line's request, fed to the parser while the server works on
-        this one (lines reach the parser in order either way), so that the
-        connection can send it the moment this reply succeeds.  Only a plain
-        shorthand line outside a transaction, which ``_dispatch`` would hand
-        to ``_shorthand`` whatever this reply says; its errors surface on its
-        own turn."""
-        upcoming, self._upcoming = self._upcoming, None
-        if upcoming is None or self.parser.in_transaction or self.settings.hmp:
-            return None
-        line, where = upcoming
-        text = line.strip()
-        if text.startswith(".") or _HELP_ASK.match(text):
-            return None
-        try:
-            request = self.parser.feed(line)
-        except Exception as error:  # noqa: BLE001 - raised again on that line's turn
-            self._prepared = (line, where, error)
-            return None
-        self._prepared = (line, where, request)
-        if request is not None and (self._deprecations(request) or masked_secrets(request)):
-            return None  # sent on its own turn, after its warning or its secret
-        return request
-
     # -- requests --------------------------------------------------------
-    async def _execute(self, request: dict[str, Any], hmp: bool = False,
+    def _execute(self, request: dict[str, Any], hmp: bool = False,
                        typed: str = "") -> bool:
         """Send a request, print its reply; ``typed`` is the dot-command line
         to record instead of the request (``.hmp info block``)."""
-        then, self._then = self._then, None  # only ever for the line that set it
         if self.connection is None:
             self.out(self._request_renderer.request(request))
             self._record(request, typed)
@@ -307,7 +259,7 @@ class Runner:
         request = unmask(request, self.secrets, self.where)  # the mask is never sent
         if self.settings.verbose:
             self.out(self.renderer.request(request))
-        reply = await self.connection.send(request, then=then)
+        reply = self.connection.execute(request)
         self._record(request, typed)
         for event in self.connection.take_events(before=reply.seq):
             self._emit_event(event)
@@ -330,12 +282,12 @@ class Runner:
                 return table
         return self.renderer.reply(reply)
 
-    async def _hmp(self, command_line: str) -> bool:
+    def _hmp(self, command_line: str) -> bool:
         request = {"execute": HMP_COMMAND, "arguments": {"command-line": command_line}}
-        return await self._execute(request, hmp=True, typed=f".hmp {command_line}")
+        return self._execute(request, hmp=True, typed=f".hmp {command_line}")
 
     # -- dot-commands ----------------------------------------------------
-    async def _dot(self, dot: DotCommand) -> bool:
+    def _dot(self, dot: DotCommand) -> bool:
         if dot.name == "quit":
             self.stopped = True
             return True
@@ -348,24 +300,24 @@ class Runner:
         if dot.name == "hmp":
             if not dot.rest:
                 raise ParseError(".hmp needs a monitor command, e.g. .hmp info status")
-            return await self._hmp(dot.rest)
+            return self._hmp(dot.rest)
         if dot.name == "sleep":
-            await self._pump(parse_seconds(dot.rest))
+            self._pump(parse_seconds(dot.rest))
             self._record(None, f".sleep {dot.rest}")
             return True
         if dot.name == "record":
             return self._dot_record(dot.rest)
         if dot.name == "schema":
-            return await self._dot_schema(dot.rest)
+            return self._dot_schema(dot.rest)
         if dot.name == "format":
             return self._dot_format(dot.rest)
         if dot.name == "jobs":
-            return await self._dot_jobs(dot.rest)
+            return self._dot_jobs(dot.rest)
         if dot.name == "watch":
-            return await self._watch(parse_watch(dot.rest))
+            return self._watch(parse_watch(dot.rest))
         spec = check_wait(parse_wait(dot.rest), self.schema)
         try:
-            await self._wait(spec)
+            self._wait(spec)
         except ConnectError:
             raise
         except QmpShellError:
@@ -388,7 +340,7 @@ class Runner:
             self.out(self.renderer.text(state))
         return True
 
-    async def _dot_schema(self, rest: str) -> bool:
+    def _dot_schema(self, rest: str) -> bool:
         spec = parse_schema(rest)
         if spec.save_to is None:
             self.out(self.renderer.text(describe_schema(self.schema)))
@@ -396,7 +348,7 @@ class Runner:
         if self.connection is None:
             raise QmpShellError(".schema save needs a server: it saves the connected "
                                 "QEMU's own schema")
-        reply = await self.connection.execute({"execute": "query-qmp-schema"})
+        reply = self.connection.execute({"execute": "query-qmp-schema"}).message
         error = reply.get("error")
         if isinstance(error, dict):
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
@@ -415,7 +367,7 @@ class Runner:
             self._note(f"format {chosen}")
         return True
 
-    async def _dot_jobs(self, rest: str) -> bool:
+    def _dot_jobs(self, rest: str) -> bool:
         """``.jobs``: the jobs and the migration, in one table, once."""
         if rest:
             raise ParseError(".jobs takes no arguments")
@@ -423,8 +375,8 @@ class Runner:
             return True
         replies = {}
         for query in ("query-jobs", "query-migrate"):
-            replies[query] = await self.connection.execute({"execute": query})
-        self._drain()
+            replies[query] = self.connection.execute({"execute": query}).message
+        self.drain_events()
         if self.format == "json":
             self.out(self.renderer.reply({"return": {
                 "jobs": replies["query-jobs"].get("return"),
@@ -438,7 +390,7 @@ class Runner:
                                                color=self.settings.color)))
         return True
 
-    async def _watch(self, spec: WatchSpec) -> bool:
+    def _watch(self, spec: WatchSpec) -> bool:
         """``.watch LINE``: run LINE's request again and again; at a terminal
         that shows the output, each reply replaces the previous one with the
         changes highlighted, elsewhere each is printed."""
@@ -449,10 +401,9 @@ class Runner:
         if self.connection is None:
             self.out(self._request_renderer.request(request))
             return True
-        loop = asyncio.get_running_loop()
         limit = spec.timeout if spec.timeout is not None else (
             None if spec.count is not None else self.wait_timeout)
-        deadline = None if limit is None else loop.time() + limit
+        deadline = None if limit is None else time.monotonic() + limit
         command = str(request.get("execute", ""))
         view = None
         if self.terminal is not None and self.terminal.shares_output:
@@ -463,10 +414,10 @@ class Runner:
         try:
             self._live = view
             while True:
-                started = loop.time()
-                message = await self.connection.execute(request)
+                started = time.monotonic()
+                message = self.connection.execute(request).message
                 count += 1
-                self._drain()
+                self.drain_events()
                 text = (self.renderer.hmp_reply(message) if self.settings.hmp
                         else self._plain_reply(command, message) if view is not None
                         else self.render_reply(command, message))
@@ -481,10 +432,10 @@ class Runner:
                     raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
                 if spec.count is not None and count >= spec.count:
                     return True
-                pause = spec.every - (loop.time() - started)
-                if deadline is not None and loop.time() + max(0.0, pause) >= deadline:
+                pause = spec.every - (time.monotonic() - started)
+                if deadline is not None and time.monotonic() + max(0.0, pause) >= deadline:
                     return True
-                await self._pump(max(0.0, pause))
+                self._pump(max(0.0, pause))
         finally:
             self._live = None
             if view is not None:
@@ -539,7 +490,9 @@ class Runner:
             return  # folded into a progress line
         self._show(self.renderer.event(event))
 
-    def _drain(self) -> None:
+    def drain_events(self) -> None:
+        """Print the events that arrived and were not printed yet (the prompt
+        calls it while no line runs)."""
         if self.connection is not None:
             for event in self.connection.take_events():
                 self._emit_event(event)
@@ -551,16 +504,15 @@ class Runner:
                 return event
         return None
 
-    async def _wait(self, spec: WaitSpec) -> bool:
+    def _wait(self, spec: WaitSpec) -> bool:
         """Block until an event matching ``spec`` (received before counts,
         once), showing the progress of long work meanwhile (when the runner
         has a terminal for it)."""
         timeout = spec.timeout if spec.timeout is not None else self.wait_timeout
         if self.connection is None:
             return True
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        self._drain()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.drain_events()
         earlier = self._take_seen(spec)
         if earlier is not None:
             self._note(f"{earlier.get('event')} ({received_ago(earlier)})")
@@ -570,23 +522,23 @@ class Runner:
         try:
             while True:
                 if view is not None:
-                    await self._poll_progress(view)
+                    self._poll_progress(view)
                 if self._take_seen(spec) is not None:
                     break
-                remaining = None if deadline is None else max(0.0, deadline - loop.time())
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 step = remaining
                 if view is not None and (until := view.seconds_to_next()) is not None:
                     step = until if step is None else min(step, until)
-                if step == 0.0 or not await self.connection.wait_events(step):
-                    await self._check_connected()
-                    if deadline is not None and loop.time() >= deadline:
+                if step == 0.0 or not self.connection.wait_events(step):
+                    self._check_connected()
+                    if deadline is not None and time.monotonic() >= deadline:
                         raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
                                             + self._default_wait_note(spec))
-                self._drain()
+                self.drain_events()
                 if self._take_seen(spec) is not None:
                     break
             if view is not None and view.wants_final_look():
-                await self._poll_progress(view, final=True)
+                self._poll_progress(view, final=True)
         finally:
             self._live = None
             if view is not None:
@@ -603,16 +555,16 @@ class Runner:
         return ProgressView(self.terminal, about_work=spec.event.upper() in WORK_EVENTS,
                             event=spec.event, seen=list(self._seen))
 
-    async def _poll_progress(self, view: ProgressView, final: bool = False) -> None:
+    def _poll_progress(self, view: ProgressView, final: bool = False) -> None:
         """Send the progress query that is due, if any (one at a time); with
         ``final``, one last ``query-migrate`` for the summary."""
         assert self.connection is not None
         request = {"execute": "query-migrate"} if final else view.take()
         if request is None:
             return
-        reply = await self.connection.execute(request)
+        reply = self.connection.execute(request).message
         view.answered(request, reply)
-        self._drain()
+        self.drain_events()
 
     def _default_wait_note(self, spec: WaitSpec) -> str:
         """Where the time limit came from, when the line did not say."""
@@ -621,44 +573,21 @@ class Runner:
         origin = "--timeout" if self.settings.timeout is not None else "the default for scripts"
         return f" ({origin}; .wait {spec.event} timeout=S to change it)"
 
-    async def _pump(self, seconds: float) -> None:
+    def _pump(self, seconds: float) -> None:
         """Sleep, printing events as they arrive."""
         if self.connection is None:
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while (remaining := deadline - loop.time()) > 0:
-            if not await self.connection.wait_events(remaining):
-                await self._check_connected()
-            self._drain()
-            if not self.connection.connected:
-                await asyncio.sleep(max(0.0, deadline - loop.time()))
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not self.connection.wait_events(remaining):
+                self._check_connected()
+            self.drain_events()
 
-    async def _check_connected(self) -> None:
+    def _check_connected(self) -> None:
         assert self.connection is not None
-        reason = await self.connection.lost_reason()
+        reason = self.connection.lost_reason()
         if reason is not None:
             raise ConnectError(f"connection lost: {reason}")
-
-    async def watch_events(self) -> None:
-        """Print events as they arrive while no line is running; returns when
-        the connection is gone.  For the prompt (events above the input line)
-        and for slow input such as a pipe."""
-        if self.connection is None:
-            return
-        while await self.connection.wait_events():
-            if self._busy:
-                await self._idle.wait()
-                continue
-            self._drain()
-        self._drain()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        if busy:
-            self._idle.clear()
-        else:
-            self._idle.set()
 
     def _fail(self, error: QmpShellError, where: str | None) -> bool:
         self.failed = True

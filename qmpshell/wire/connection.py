@@ -12,6 +12,7 @@ a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 
@@ -79,4 +80,14 @@ class QmpConnection(Protocol):
 
     def close(self) -> None:
         """Disconnect; nothing on the way out is the user's problem."""
+        ...
+
+
+class Watchable(Protocol):
+    """What a connection offers the prompt to print events while no line
+    runs (the asyncio driver; optional for other kinds)."""
+
+    def watch(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` on the prompt's event loop whenever events
+        arrive or the connection goes; None stops."""
         ...

@@ -9,17 +9,19 @@ the shell even if the shell is killed outright (PR_SET_PDEATHSIG on Linux).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import signal
+import socket
+import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from qmpshell.errors import ConnectError, QmpShellError
-from qmpshell.wire.client import Connection
+from qmpshell.wire.connection import QmpConnection
 
 DEFAULT_ARGS = ("-machine", "none", "-nodefaults", "-display", "none")
 START_TIMEOUT = 30.0
@@ -37,7 +39,9 @@ def missing_qemu_message(binary: str) -> str:
 
 
 class SpawnedQemu:
-    """A QEMU started for this shell; :meth:`stop` ends it (quit, then kill)."""
+    """A QEMU started for this shell: :meth:`start` returns the socket QEMU
+    connected to (for either driver to speak QMP over); :meth:`stop` ends it
+    (quit, then kill)."""
 
     def __init__(self, binary: str, args: Sequence[str] = ()) -> None:
         self.binary = binary
@@ -45,52 +49,48 @@ class SpawnedQemu:
         self.workdir = Path(tempfile.mkdtemp(prefix="qmpshell-"))
         self.socket_path = self.workdir / "qmp.sock"
         self.log_path = self.workdir / "qemu.log"
-        self.proc: asyncio.subprocess.Process | None = None
-        self.connection: Connection | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def pid(self) -> int | None:
         return None if self.proc is None else self.proc.pid
 
-    async def start(self, make_connection: Callable[[str], Connection]) -> Connection:
+    def start(self) -> socket.socket:
         """Start QEMU and return the connection it made to us."""
         path = shutil.which(self.binary)
         if path is None:
             raise SpawnError(missing_qemu_message(self.binary))
-        conn = make_connection(str(self.socket_path))
-        await conn.start_server()
-        self.connection = conn
-        command = [path, *self.args, "-qmp", f"unix:{self.socket_path}"]
-        with open(self.log_path, "wb") as log:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
             try:
-                self.proc = await asyncio.create_subprocess_exec(
-                    *command, stdin=asyncio.subprocess.DEVNULL, stdout=log,
-                    stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-                    preexec_fn=_die_with_parent())
+                server.bind(str(self.socket_path))
+                server.listen(1)
             except OSError as exc:
-                raise SpawnError(f"cannot start {self.binary}: {exc.strerror}") from None
-        await self._accept(conn)
-        return conn
+                raise ConnectError(f"{self.socket_path}: {exc.strerror}") from None
+            command = [path, *self.args, "-qmp", f"unix:{self.socket_path}"]
+            with open(self.log_path, "wb") as log:
+                try:
+                    self.proc = subprocess.Popen(
+                        command, stdin=subprocess.DEVNULL, stdout=log,
+                        stderr=subprocess.STDOUT, start_new_session=True,
+                        preexec_fn=_die_with_parent())
+                except OSError as exc:
+                    raise SpawnError(f"cannot start {self.binary}: {exc.strerror}") from None
+            return self._accept(server)
 
-    async def _accept(self, conn: Connection) -> None:
+    def _accept(self, server: socket.socket) -> socket.socket:
         assert self.proc is not None
-        accepting = asyncio.ensure_future(conn.accept())
-        exited = asyncio.ensure_future(self.proc.wait())
-        try:
-            done, _ = await asyncio.wait({accepting, exited}, timeout=START_TIMEOUT,
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            exited.cancel()
-            if not accepting.done():
-                accepting.cancel()
-                with contextlib.suppress(BaseException):
-                    await accepting
-        if accepting in done:
-            accepting.result()  # ConnectError if the greeting went wrong
-            return
-        if exited in done:
-            raise SpawnError(f"{self.binary} exited with status {self.proc.returncode}: "
-                             f"{self._log_tail()}")
+        deadline = time.monotonic() + START_TIMEOUT
+        server.settimeout(0.05)
+        while time.monotonic() < deadline:
+            try:
+                sock, _ = server.accept()
+            except TimeoutError:
+                if self.proc.poll() is not None:
+                    raise SpawnError(f"{self.binary} exited with status "
+                                     f"{self.proc.returncode}: {self._log_tail()}") from None
+                continue
+            sock.settimeout(None)
+            return sock
         raise SpawnError(f"{self.binary} did not connect within {START_TIMEOUT:g} s")
 
     def _log_tail(self) -> str:
@@ -100,28 +100,24 @@ class SpawnedQemu:
             return "(no output)"
         return " ".join(text.splitlines()[-3:]) or "(no output)"
 
-    async def stop(self) -> None:
-        """Ask QEMU to quit, kill it if it does not, and remove the temp dir."""
+    def stop(self, connection: QmpConnection | None) -> None:
+        """Ask QEMU to quit (over ``connection``, from a thread that may block
+        on it), kill it if it does not, and remove the temp dir."""
         try:
-            if self.proc is not None and self.proc.returncode is None:
-                await self._quit()
+            if self.proc is not None and self.proc.poll() is None:
+                if connection is not None and connection.connected:
+                    with contextlib.suppress(QmpShellError):
+                        connection.execute({"execute": "quit"}, timeout=QUIT_TIMEOUT)
                 try:
-                    await asyncio.wait_for(self.proc.wait(), QUIT_TIMEOUT)
-                except TimeoutError:
+                    self.proc.wait(QUIT_TIMEOUT)
+                except subprocess.TimeoutExpired:
                     with contextlib.suppress(ProcessLookupError):
                         self.proc.kill()
-                    await self.proc.wait()
+                    self.proc.wait()
         finally:
-            if self.connection is not None:
-                await self.connection.close()
+            if connection is not None:
+                connection.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    async def _quit(self) -> None:
-        conn = self.connection
-        if conn is None or not conn.connected:
-            return
-        with contextlib.suppress(QmpShellError, TimeoutError):
-            await asyncio.wait_for(conn.execute({"execute": "quit"}), QUIT_TIMEOUT)
 
 
 def _die_with_parent() -> Callable[[], Any] | None:

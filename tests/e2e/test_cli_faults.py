@@ -10,10 +10,21 @@ from typing import Any
 
 import pytest
 from helpers.cli import qmpshell
-from helpers.fake_server import FakeQMP, answer, bytewise, close_mid_reply, garbage, huge, never
+from helpers.fake_server import (
+    GREETING,
+    FakeQMP,
+    answer,
+    bytewise,
+    close_mid_reply,
+    deep,
+    garbage,
+    huge,
+    never,
+    wrong_id,
+)
 
 
-def run_against(tmp_path: Path, *args: str, greeting: str = "normal",
+def run_against(tmp_path: Path, *args: str, greeting: str | dict[str, Any] = "normal",
                 behaviours: dict[str, Any] | None = None, tcp: bool = False) -> Any:
     with FakeQMP(tmp_path, greeting=greeting, behaviours=behaviours, tcp=tcp) as server:
         return qmpshell(server.address, *args, timeout=60)
@@ -91,3 +102,29 @@ def test_skip_negotiation_against_a_server_without_greeting(tmp_path: Path, tcp:
                     greeting="none", behaviours={"guest-ping": answer({})}, tcp=tcp)
     assert r.returncode == 0, r.stderr
     assert r.stdout == '{"return": {}}\n'
+
+
+def test_deeply_nested_reply(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-c", "query-status", behaviours={"query-status": deep(100000)})
+    assert_clean(r, 3, "<command>:1: error: connection lost: the server sent JSON nested "
+                       "deeper than 256 levels")
+
+
+@pytest.mark.parametrize("field, value, problem", [
+    ("capabilities", 5, "capabilities is not a list of names"),
+    ("version", "7.2.0", "version is not an object"),
+])
+def test_odd_greeting_types(tmp_path: Path, field: str, value: Any, problem: str) -> None:
+    greeting = {"QMP": {**GREETING["QMP"], field: value}}
+    r = run_against(tmp_path, "-c", "query-status", greeting=greeting)
+    assert_clean(r, 3, f"did not understand the server's greeting ({problem})")
+
+
+def test_a_reply_for_no_request_is_reported_once_then_the_timeout_ends_it(
+        tmp_path: Path) -> None:
+    r = run_against(tmp_path, "--timeout", "0.5", "-c", "query-status",
+                    behaviours={"query-status": wrong_id})
+    assert r.returncode == 3, r.stderr
+    warning, error = r.stderr.splitlines()
+    assert warning.startswith('qmpshell: warning: ignored a reply that answers no request (id "')
+    assert error == "<command>:1: error: no reply to query-status within 0.5 s"

@@ -244,7 +244,7 @@ def test_dry_run_transaction_over_lines(tmp_path: Path) -> None:
     ["/tmp/x.sock", "--spawn"],
     ["/tmp/x.sock", "-c", "x", "--", "-m", "64"],
     ["-n", "-f", "/nonexistent/session.qmp"],
-    ["--timeout", "0", "/tmp/x.sock", "-c", "x"],
+    ["--timeout", "-1", "/tmp/x.sock", "-c", "x"],
 ])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     r = qmpshell(*args)

@@ -1,36 +1,42 @@
-"""The client against a real QEMU (UNIX and TCP) and a fake server for faults."""
+"""Both drivers against a real QEMU (UNIX and TCP) and a fake server for
+faults: the same tests, the same sentences."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-from collections.abc import Awaitable, Callable
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from helpers.fake_server import FakeQMP, answer, bytewise, close_mid_reply, garbage, huge, never
+from helpers.drivers import DRIVERS, Connect, driver
+from helpers.fake_server import (
+    FakeQMP,
+    answer,
+    bytewise,
+    close_mid_reply,
+    deep,
+    garbage,
+    huge,
+    never,
+    wrong_id,
+)
 from helpers.qemu_process import QemuProcess
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.secrets import MASK
-from qmpshell.wire.client import Connection, parse_address
+from qmpshell.wire.address import parse_address
+from qmpshell.wire.connection import Interrupted
 from qmpshell.wire.logfile import MessageLog
 
-T = TypeVar("T")
 
-
-def run(factory: Callable[[], Awaitable[T]]) -> T:
-    async def with_deadline() -> T:
-        return await asyncio.wait_for(factory(), 30)
-    return asyncio.run(with_deadline())
-
-
-async def connected(address: str, **kw: Any) -> Connection:
-    conn = Connection(address, **kw)
-    await conn.connect()
-    return conn
+@pytest.fixture(params=DRIVERS)
+def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
+    with driver(request.param) as connect:
+        yield connect
 
 
 def test_parse_address() -> None:
@@ -43,173 +49,171 @@ def test_parse_address() -> None:
 
 # -- a real QEMU -------------------------------------------------------------
 @pytest.mark.parametrize("transport", ["unix", "tcp"])
-def test_greeting_and_replies_without_ids(qemu: QemuProcess, transport: str) -> None:
+def test_greeting_and_replies_without_ids(qemu: QemuProcess, connect: Connect,
+                                          transport: str) -> None:
     address = str(qemu.socket_path) if transport == "unix" else f"127.0.0.1:{qemu.tcp_port}"
-
-    async def go() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
-        conn = await connected(address, timeout=10)
-        try:
-            ok = await conn.execute({"execute": "query-status"})
-            bad = await conn.execute({"execute": "device_del", "arguments": {"id": "nope"}})
-            return conn.greeting, ok, bad
-        finally:
-            await conn.close()
-
-    greeting, ok, bad = run(go)
+    conn = connect(address, timeout=10)
+    assert conn.name == address and conn.connected
+    greeting = conn.greeting
     assert greeting is not None and greeting["QMP"]["version"]["qemu"]["major"] >= 2
-    assert ok == {"return": {"status": "running", "singlestep": False, "running": True}} \
-        or ok["return"]["status"] == "running"
+    ok = conn.execute({"execute": "query-status"}).message
+    bad = conn.execute({"execute": "device_del", "arguments": {"id": "nope"}}).message
+    assert ok["return"]["status"] == "running"
     assert "id" not in ok
     assert bad == {"error": {"class": "DeviceNotFound", "desc": "Device 'nope' not found"}}
 
 
-def test_events_are_ordered_against_replies(qemu: QemuProcess, direct: bool) -> None:
-    async def go() -> list[str]:
-        conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct)
-        order: list[str] = []
-        try:
-            for command in ("stop", "cont"):
-                reply = await conn.send({"execute": command})
-                order += [e["event"] for e in conn.take_events(before=reply.seq)]
-                order.append(f"reply:{command}")
-        finally:
-            await conn.close()
-        return order
-
-    assert run(go) == ["STOP", "reply:stop", "RESUME", "reply:cont"]
+def test_events_are_ordered_against_replies(qemu: QemuProcess, connect: Connect) -> None:
+    conn = connect(str(qemu.socket_path), timeout=10)
+    order: list[str] = []
+    for command in ("stop", "cont"):
+        reply = conn.execute({"execute": command})
+        order += [e["event"] for e in conn.take_events(before=reply.seq)]
+        order.append(f"reply:{command}")
+    assert order == ["STOP", "reply:stop", "RESUME", "reply:cont"]
 
 
-def test_events_iterator_delivers_while_waiting(qemu: QemuProcess) -> None:
-    async def go() -> str:
-        conn = await connected(str(qemu.socket_path), timeout=10)
-        try:
-            async def first_event() -> str:
-                async for event in conn.events():
-                    return str(event["event"])
-                return ""
-            waiting = asyncio.ensure_future(first_event())
-            await conn.execute({"execute": "stop"})
-            return await asyncio.wait_for(waiting, 10)
-        finally:
-            await conn.close()
-
-    assert run(go) == "STOP"
+def test_wait_events_wakes_for_an_event_caused_elsewhere(qemu: QemuProcess,
+                                                         connect: Connect) -> None:
+    conn = connect(str(qemu.socket_path), timeout=10)
+    other = connect(f"127.0.0.1:{qemu.tcp_port}", timeout=10)
+    assert not conn.wait_events(0.05)
+    other.execute({"execute": "stop"})
+    assert conn.wait_events(10)
+    assert [e["event"] for e in conn.take_events()] == ["STOP"]
 
 
-def test_lost_connection_when_qemu_quits(qemu: QemuProcess) -> None:
-    async def go() -> str:
-        conn = await connected(str(qemu.socket_path), timeout=10)
-        try:
-            await conn.execute({"execute": "quit"})
-            assert await conn.wait_events(10) in (True, False)
-            with pytest.raises(ConnectError) as info:
-                for _ in range(100):  # until the library has seen the hang-up
-                    await conn.execute({"execute": "query-status"})
-            return str(info.value)
-        finally:
-            await conn.close()
+def test_lost_connection_when_qemu_quits(qemu: QemuProcess, connect: Connect) -> None:
+    conn = connect(str(qemu.socket_path), timeout=10)
+    conn.execute({"execute": "quit"})
+    deadline = time.monotonic() + 10
+    while conn.wait_events(1) or conn.lost_reason() is None:
+        conn.take_events()
+        assert time.monotonic() < deadline
+    assert conn.lost_reason() == "the server closed the connection"
+    assert not conn.connected
+    with pytest.raises(ConnectError, match="^connection lost: the server closed"):
+        conn.execute({"execute": "query-status"})
 
-    assert run(go).startswith("connection lost: ")
+
+def test_interrupt_wakes_a_blocked_wait_and_execute(tmp_path: Path, connect: Connect) -> None:
+    with FakeQMP(tmp_path, behaviours={"query-status": never}) as server:
+        conn = connect(server.address, timeout=30)
+        for block in (lambda: conn.wait_events(30),
+                      lambda: conn.execute({"execute": "query-status"})):
+            timer = threading.Timer(0.2, conn.interrupt)
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(Interrupted):
+                block()
+            assert time.monotonic() - started < 10
+            timer.join()
+        assert conn.connected
 
 
 # -- connecting fails cleanly --------------------------------------------------
-def test_missing_socket(tmp_path: Path) -> None:
+def test_missing_socket(tmp_path: Path, connect: Connect) -> None:
     with pytest.raises(ConnectError, match="no such socket"):
-        run(lambda: connected(str(tmp_path / "absent.sock")))
+        connect(str(tmp_path / "absent.sock"))
 
 
-def test_refused(tmp_path: Path) -> None:
+def test_refused(tmp_path: Path, connect: Connect) -> None:
     path = tmp_path / "dead.sock"
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(path))
     s.close()  # the file stays, nobody listens
     with pytest.raises(ConnectError, match="connection refused"):
-        run(lambda: connected(str(path)))
+        connect(str(path))
 
 
 @pytest.mark.parametrize("greeting, message", [
     ("silent", "no greeting within 0.5 s"),
     ("close", "closed the connection before greeting"),
     ("garbage", "did not understand the server's greeting"),
+    ({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": ""},
+              "capabilities": 5}},
+     "did not understand the server's greeting (capabilities is not a list of names)"),
+    ({"QMP": {"version": "7.2.0", "capabilities": []}},
+     "did not understand the server's greeting (version is not an object)"),
 ])
-def test_bad_greetings(tmp_path: Path, greeting: str, message: str) -> None:
+def test_bad_greetings(tmp_path: Path, connect: Connect, greeting: Any, message: str) -> None:
     with FakeQMP(tmp_path, greeting=greeting) as server, \
-            pytest.raises(ConnectError, match=message):
-        run(lambda: connected(server.address, timeout=0.5))
+            pytest.raises(ConnectError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        connect(server.address, timeout=0.5)
 
 
-def test_skip_negotiation_without_greeting(tmp_path: Path) -> None:
+def test_skip_negotiation_without_greeting(tmp_path: Path, connect: Connect) -> None:
     with FakeQMP(tmp_path, greeting="none",
                  behaviours={"guest-ping": answer({})}) as server:
-        async def go() -> tuple[Any, dict[str, Any]]:
-            conn = await connected(server.address, negotiate=False, timeout=5)
-            try:
-                return conn.greeting, await conn.execute({"execute": "guest-ping"})
-            finally:
-                await conn.close()
-        greeting, reply = run(go)
-    assert greeting is None
-    assert reply == {"return": {}}
+        conn = connect(server.address, negotiate=False, timeout=5)
+        assert conn.greeting is None
+        assert conn.execute({"execute": "guest-ping"}).message == {"return": {}}
     assert [r["execute"] for r in server.received] == ["guest-ping"]
 
 
 # -- faults after connecting ---------------------------------------------------
-@pytest.fixture(params=[False, True], ids=["loop", "direct"])
-def direct(request: pytest.FixtureRequest) -> bool:
-    """Both ways a reply is read: through the event loop, and directly."""
-    return bool(request.param)
-
-
-def exchange(tmp_path: Path, behaviour: Any, **kw: Any) -> dict[str, Any]:
+def exchange(tmp_path: Path, connect: Connect, behaviour: Any, **kw: Any) -> dict[str, Any]:
     with FakeQMP(tmp_path, behaviours={"query-status": behaviour}) as server:
-        async def go() -> dict[str, Any]:
-            conn = await connected(server.address, **kw)
-            try:
-                return await conn.execute({"execute": "query-status"})
-            finally:
-                await conn.close()
-        return run(go)
+        conn = connect(server.address, **kw)
+        return conn.execute({"execute": "query-status"}).message
 
 
-def test_reply_one_byte_at_a_time(tmp_path: Path, direct: bool) -> None:
-    assert exchange(tmp_path, bytewise, timeout=20, direct_reads=direct) == {
+def test_reply_one_byte_at_a_time(tmp_path: Path, connect: Connect) -> None:
+    assert exchange(tmp_path, connect, bytewise, timeout=20) == {
         "return": {"status": "running", "running": True}}
 
 
-def test_sixteen_mib_reply_arrives_whole(tmp_path: Path, direct: bool) -> None:
+def test_sixteen_mib_reply_arrives_whole(tmp_path: Path, connect: Connect) -> None:
     size = 16 * 1024 * 1024
-    reply = exchange(tmp_path, huge(size), timeout=20, direct_reads=direct)
+    reply = exchange(tmp_path, connect, huge(size), timeout=20)
     assert len(reply["return"]) == size
 
 
-def test_garbage_reply(tmp_path: Path, direct: bool) -> None:
+def test_garbage_reply(tmp_path: Path, connect: Connect) -> None:
     with pytest.raises(ConnectError, match="connection lost: the server sent malformed JSON"):
-        exchange(tmp_path, garbage, timeout=5, direct_reads=direct)
+        exchange(tmp_path, connect, garbage, timeout=5)
 
 
-def test_closed_mid_reply(tmp_path: Path, direct: bool) -> None:
+def test_deeply_nested_reply(tmp_path: Path, connect: Connect) -> None:
+    (tmp_path / "deeper").mkdir()
+    reply = exchange(tmp_path, connect, deep(200), timeout=5)
+    assert json.dumps(reply["return"]) == "[" * 200 + "]" * 200
+    with pytest.raises(ConnectError, match="connection lost: the server sent JSON nested "
+                                           "deeper than 256 levels"):
+        exchange(tmp_path / "deeper", connect, deep(100000), timeout=5)
+
+
+def test_closed_mid_reply(tmp_path: Path, connect: Connect) -> None:
     with pytest.raises(ConnectError, match="in the middle of a message"):
-        exchange(tmp_path, close_mid_reply, timeout=5, direct_reads=direct)
+        exchange(tmp_path, connect, close_mid_reply, timeout=5)
 
 
-def test_no_reply_times_out(tmp_path: Path, direct: bool) -> None:
+def test_no_reply_times_out(tmp_path: Path, connect: Connect) -> None:
     with pytest.raises(CommandTimeout, match="no reply to query-status within 0.3 s"):
-        exchange(tmp_path, never, timeout=0.3, direct_reads=direct)
+        exchange(tmp_path, connect, never, timeout=0.3)
+
+
+def test_a_reply_with_a_stranger_id_is_reported_once_and_ignored(
+        tmp_path: Path, connect: Connect) -> None:
+    warnings: list[str] = []
+    with FakeQMP(tmp_path, behaviours={"query-status": wrong_id}) as server:
+        conn = connect(server.address, timeout=5, warn=warnings.append)
+        with pytest.raises(CommandTimeout, match="no reply to query-status within 0.3 s"):
+            conn.execute({"execute": "query-status"}, timeout=0.3)
+        assert conn.connected
+        assert conn.execute({"execute": "query-name"}).message == {"return": {}}
+    assert warnings == ['ignored a reply that answers no request (id "2")']
 
 
 # -- the message log -----------------------------------------------------------
-def test_log_masks_secrets_but_server_gets_them(tmp_path: Path) -> None:
+def test_log_masks_secrets_but_server_gets_them(tmp_path: Path, connect: Connect) -> None:
     log_path = tmp_path / "qmp.log"
     request = {"execute": "set_password",
                "arguments": {"protocol": "vnc", "password": "hunter2"}}
     with FakeQMP(tmp_path) as server, open(log_path, "a") as stream:
-        async def go() -> None:
-            conn = await connected(server.address, timeout=5, log=MessageLog(stream))
-            try:
-                await conn.execute(request)
-            finally:
-                await conn.close()
-        run(go)
+        conn = connect(server.address, timeout=5, log=MessageLog(stream))
+        conn.execute(request)
+        conn.close()
     assert server.received[-1]["arguments"]["password"] == "hunter2"
     entries = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert [e["direction"] for e in entries] == ["received", "sent", "received", "sent",
@@ -219,70 +223,3 @@ def test_log_masks_secrets_but_server_gets_them(tmp_path: Path) -> None:
     assert sent["arguments"]["password"] == MASK
     assert "hunter2" not in log_path.read_text()
     assert all(e["time"].endswith("+00:00") for e in entries)
-
-
-# -- the next request, named early ----------------------------------------------
-def test_next_request_goes_out_after_a_successful_reply(qemu: QemuProcess, direct: bool,
-                                                        tmp_path: Path) -> None:
-    """``then`` names the next request; it is sent once, after the reply, in
-    order, and the caller's send of the same object collects its reply."""
-    log_path = tmp_path / "qmp.log"
-    first, second = {"execute": "stop"}, {"execute": "query-status"}
-
-    async def go() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-        with open(log_path, "a") as stream:
-            conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct,
-                                   log=MessageLog(stream))
-            try:
-                a = await conn.send(first, then=lambda: second)
-                b = await conn.send(second)
-                events = [e["event"] for e in conn.take_events()]
-            finally:
-                await conn.close()
-        return a.message, b.message, events
-
-    a, b, events = run(go)
-    assert a == {"return": {}}
-    assert b["return"]["status"] == "paused"
-    assert events == ["STOP"]
-    entries = [json.loads(line) for line in log_path.read_text().splitlines()][3:]
-    flow = [(e["direction"], e["message"].get("execute", e["message"].get("event", "reply")))
-            for e in entries]
-    assert flow == [("sent", "stop"), ("received", "STOP"), ("received", "reply"),
-                    ("sent", "query-status"), ("received", "reply")]
-    assert len({e["message"].get("id") for e in entries if e["direction"] == "sent"}) == 2
-
-
-def test_next_request_is_not_sent_after_an_error(qemu: QemuProcess, direct: bool) -> None:
-    """After an error reply the caller decides (``-e`` stops): the named request
-    stays unsent when the caller sends something else."""
-    async def go() -> dict[str, Any]:
-        conn = await connected(str(qemu.socket_path), timeout=10, direct_reads=direct)
-        try:
-            bad = await conn.send({"execute": "device_del", "arguments": {"id": "nope"}},
-                                  then=lambda: {"execute": "stop"})
-            assert "error" in bad.message
-            return await conn.execute({"execute": "query-status"})
-        finally:
-            await conn.close()
-
-    assert run(go)["return"]["status"] == "running"
-
-
-def test_next_request_fails_cleanly_when_the_server_goes(tmp_path: Path) -> None:
-    """A request sent early whose connection then breaks fails on collection
-    like any other request."""
-    with FakeQMP(tmp_path, behaviours={"query-status": answer({}),
-                                       "query-name": close_mid_reply}) as server:
-        async def go() -> str:
-            conn = await connected(server.address, timeout=5, direct_reads=True)
-            second = {"execute": "query-name"}
-            try:
-                await conn.send({"execute": "query-status"}, then=lambda: second)
-                with pytest.raises(ConnectError) as info:
-                    await conn.send(second)
-                return str(info.value)
-            finally:
-                await conn.close()
-        assert "in the middle of a message" in run(go)
-    assert [r["execute"] for r in server.received][-2:] == ["query-status", "query-name"]

@@ -3,10 +3,10 @@ printed while idle, errors reported with their place."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import threading
+import time
+from typing import Any
 
 import pytest
 from helpers.qemu_process import QemuProcess
@@ -17,16 +17,10 @@ from qmpshell.schema.table import load_bundled_schema
 from qmpshell.settings import Settings
 from qmpshell.shorthand.dotcommands import WaitSpec, parse_dot, parse_wait
 from qmpshell.shorthand.parser import ShorthandParser
-from qmpshell.wire.client import Connection
+from qmpshell.wire.blocking import BlockingConnection
+from qmpshell.wire.connection import Interrupted
 
-T = TypeVar("T")
 SCHEMA = load_bundled_schema()
-
-
-def run(factory: Callable[[], Awaitable[T]]) -> T:
-    async def with_deadline() -> T:
-        return await asyncio.wait_for(factory(), 30)
-    return asyncio.run(with_deadline())
 
 
 class Recorder:
@@ -43,34 +37,30 @@ class Recorder:
         self.errors.append((str(error), where))
 
 
-def make_runner(conn: Connection | None, rec: Recorder, **settings: Any) -> Runner:
+def make_runner(conn: BlockingConnection | None, rec: Recorder, **settings: Any) -> Runner:
     return Runner(Settings(**settings), parser=ShorthandParser(SCHEMA, allow_unknown=True),
                   schema=SCHEMA, connection=conn, out=rec.write, report=rec.report)
 
 
-async def connect(address: str) -> Connection:
-    conn = Connection(address, timeout=10)
-    await conn.connect()
+def connect(address: str) -> BlockingConnection:
+    conn = BlockingConnection(address, timeout=10)
+    conn.connect()
     return conn
 
 
 def test_transaction_state_across_lines(qemu: QemuProcess) -> None:
     rec = Recorder()
-
-    async def go() -> list[bool]:
-        conn = await connect(str(qemu.socket_path))
-        runner = make_runner(conn, rec)
-        states = []
-        try:
-            for line in ("transaction(", "blockdev-snapshot-sync device=nope snapshot-file=/x",
-                         ")"):
-                await runner.run_line(line, None)
-                states.append(runner.in_transaction)
-        finally:
-            await conn.close()
-        return states
-
-    assert run(go) == [True, True, False]
+    conn = connect(str(qemu.socket_path))
+    runner = make_runner(conn, rec)
+    states = []
+    try:
+        for line in ("transaction(", "blockdev-snapshot-sync device=nope snapshot-file=/x",
+                     ")"):
+            runner.run_line(line, None)
+            states.append(runner.in_transaction)
+    finally:
+        conn.close()
+    assert states == [True, True, False]
     (reply,) = rec.out
     assert json.loads(reply)["error"]["class"] in ("GenericError", "DeviceNotFound")
     assert rec.errors and rec.errors[0][1] is None
@@ -79,52 +69,54 @@ def test_transaction_state_across_lines(qemu: QemuProcess) -> None:
 def test_events_printed_while_idle(qemu: QemuProcess) -> None:
     """An event caused elsewhere (another monitor) shows without a line running."""
     rec = Recorder()
-
-    async def go() -> None:
-        conn = await connect(str(qemu.socket_path))
-        other = await connect(f"127.0.0.1:{qemu.tcp_port}")
-        runner = make_runner(conn, rec)
-        watcher = asyncio.ensure_future(runner.watch_events())
-        try:
-            await other.execute({"execute": "stop"})
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 10
-            while not any('"STOP"' in text for text in rec.out):
-                assert loop.time() < deadline, "STOP never printed"
-                await asyncio.sleep(0.01)
-        finally:
-            watcher.cancel()
-            await other.close()
-            await conn.close()
-
-    run(go)
+    conn = connect(str(qemu.socket_path))
+    other = connect(f"127.0.0.1:{qemu.tcp_port}")
+    runner = make_runner(conn, rec)
+    try:
+        other.execute({"execute": "stop"})
+        assert conn.wait_events(10), "STOP never came"
+        runner.drain_events()
+    finally:
+        other.close()
+        conn.close()
     assert json.loads(rec.out[0])["event"] == "STOP"
 
 
-def test_lost_connection_ends_the_watcher_and_raises_on_next_line(qemu: QemuProcess) -> None:
+def test_ctrl_c_ends_a_wait(qemu: QemuProcess) -> None:
+    """The prompt's Ctrl-C: interrupt() from another thread ends a .wait."""
     rec = Recorder()
+    conn = connect(str(qemu.socket_path))
+    runner = make_runner(conn, rec)
+    timer = threading.Timer(0.2, conn.interrupt)
+    try:
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(Interrupted):
+            runner.run_line(".wait STOP timeout=30", "w:1")
+        assert time.monotonic() - started < 10
+    finally:
+        timer.join()
+        conn.close()
 
-    async def go() -> str:
-        conn = await connect(str(qemu.socket_path))
-        runner = make_runner(conn, rec)
-        watcher = asyncio.ensure_future(runner.watch_events())
-        try:
-            await runner.run_line("quit", "q:1")
-            await asyncio.wait_for(watcher, 10)  # returns once the connection is gone
-            with pytest.raises(ConnectError) as info:
-                await runner.run_line("query-status", "q:2")
-            assert runner.where == "q:2"
-            return str(info.value)
-        finally:
-            await conn.close()
 
-    assert run(go).startswith("connection lost: the server closed the connection")
+def test_lost_connection_raises_on_next_line(qemu: QemuProcess) -> None:
+    rec = Recorder()
+    conn = connect(str(qemu.socket_path))
+    runner = make_runner(conn, rec)
+    try:
+        runner.run_line("quit", "q:1")
+        with pytest.raises(ConnectError) as info:
+            runner.run_line(".wait SHUTDOWN_NEVER timeout=10", "q:2")
+        assert runner.where == "q:2"
+    finally:
+        conn.close()
+    assert str(info.value).startswith("connection lost: the server closed the connection")
 
 
 def test_dry_run_prints_requests_compact_even_when_pretty() -> None:
     rec = Recorder()
     runner = make_runner(None, rec, pretty=True)
-    assert run(lambda: runner.run_line("block_resize device=d size=1G", "x:1"))
+    assert runner.run_line("block_resize device=d size=1G", "x:1")
     assert rec.out == [json.dumps({"execute": "block_resize",
                                    "arguments": {"device": "d", "size": 1073741824}})]
 
@@ -132,8 +124,8 @@ def test_dry_run_prints_requests_compact_even_when_pretty() -> None:
 def test_bad_lines_are_reported_with_their_place() -> None:
     rec = Recorder()
     runner = make_runner(None, rec)
-    assert not run(lambda: runner.run_line(".wiat STOP", "f:3"))
-    assert not run(lambda: runner.run_line(".sleep soon", "f:4"))
+    assert not runner.run_line(".wiat STOP", "f:3")
+    assert not runner.run_line(".sleep soon", "f:4")
     assert rec.errors == [("column 1: unknown dot-command .wiat (did you mean .wait?)", "f:3"),
                           (".sleep: expected a number of seconds, got 'soon'", "f:4")]
     assert runner.failed
@@ -142,11 +134,7 @@ def test_bad_lines_are_reported_with_their_place() -> None:
 def test_quit_and_echo() -> None:
     rec = Recorder()
     runner = make_runner(None, rec)
-
-    async def go() -> None:
-        await runner.run_lines([".echo one", ".quit", ".echo two"], "s")
-
-    run(go)
+    runner.run_lines([".echo one", ".quit", ".echo two"], "s")
     assert rec.out == ["one"]
     assert runner.stopped and not runner.failed
 
@@ -154,7 +142,7 @@ def test_quit_and_echo() -> None:
 def test_unterminated_transaction_fails_at_the_end() -> None:
     rec = Recorder()
     runner = make_runner(None, rec)
-    run(lambda: runner.run_lines(["transaction(", "stop"], "s"))
+    runner.run_lines(["transaction(", "stop"], "s")
     assert rec.out == []
     assert rec.errors[-1][1] == "s:2"
     assert not runner.in_transaction

@@ -67,6 +67,21 @@ def never(sock: socket.socket, request: dict[str, Any]) -> None:
     """Read the request, answer nothing."""
 
 
+def deep(levels: int) -> Behaviour:
+    """Reply with arrays nested ``levels`` deep."""
+    def behave(sock: socket.socket, request: dict[str, Any]) -> None:
+        body = "[" * levels + "]" * levels
+        sock.sendall(b'{"return": %s, "id": %s}\r\n'
+                     % (body.encode(), json.dumps(request.get("id")).encode()))
+    return behave
+
+
+def wrong_id(sock: socket.socket, request: dict[str, Any]) -> None:
+    """Answer with an id no request has (a string, then a stranger number)."""
+    send(sock, {"return": {}, "id": str(request.get("id"))})
+    send(sock, {"return": {}, "id": 424242})
+
+
 def _with_id(reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     if "id" in request:
         return {**reply, "id": request["id"]}
@@ -97,9 +112,10 @@ class FakeQMP:
 
     ``greeting``: 'normal', 'none' (answers commands right away, as the guest
     agent does), 'silent' (accepts and says nothing), 'close' (hangs up at
-    once) or 'garbage'.  ``received`` collects every request."""
+    once) or 'garbage'; or the greeting itself, as an object to send.
+    ``received`` collects every request."""
 
-    def __init__(self, workdir: Path, *, greeting: str = "normal",
+    def __init__(self, workdir: Path, *, greeting: str | dict[str, Any] = "normal",
                  behaviours: dict[str, Behaviour] | None = None, tcp: bool = False,
                  tls: ssl.SSLContext | None = None) -> None:
         self.greeting = greeting
@@ -175,7 +191,9 @@ class FakeQMP:
                 conn.close()
 
     def _greet(self, conn: socket.socket) -> bool:
-        if self.greeting == "normal":
+        if isinstance(self.greeting, dict):
+            send(conn, self.greeting)
+        elif self.greeting == "normal":
             send(conn, GREETING)
         elif self.greeting == "garbage":
             conn.sendall(b"Welcome to the machine!\r\n")

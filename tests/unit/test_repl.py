@@ -34,8 +34,9 @@ class FakeRunner:
         self.in_transaction = False
         self.out: Any = print
         self.report: Any = None
+        self.terminal: Any = None
 
-    async def run_line(self, line: str, where: str | None = None) -> bool:
+    def run_line(self, line: str, where: str | None = None) -> bool:
         self.lines.append(line)
         text = line.strip()
         if text == "transaction(":
@@ -47,11 +48,9 @@ class FakeRunner:
         elif text == "bad":
             self.report(ParseError("unknown command 'bad'"), where)
             return False
-        elif text == ".wait STOP":
-            await asyncio.sleep(30)
         return True
 
-    async def watch_events(self) -> None:
+    def drain_events(self) -> None:
         return None
 
 

@@ -1,0 +1,292 @@
+"""The blocking driver: :class:`BlockingConnection`, for scripted runs.
+
+A plain socket (UNIX, TCP, TLS) and the protocol core of
+:mod:`qmpshell.wire.protocol`; no event loop, no thread, so that ``-c``,
+``-f`` and stdin start as fast as a raw socket client and import nothing
+they do not use.  Waits poll the socket and a wake-up pipe together, so
+:meth:`BlockingConnection.interrupt` works from a signal handler or another
+thread, and every wait has a deadline when a timeout is set.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import select
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from qmpshell.errors import CommandTimeout, ConnectError
+from qmpshell.wire.address import (
+    CONNECT_TIMEOUT,
+    TLSOptions,
+    connect_reason,
+    lost_reason,
+    open_socket,
+)
+from qmpshell.wire.connection import Interrupted, Reply
+from qmpshell.wire.logfile import MessageLog
+from qmpshell.wire.protocol import (
+    Closed,
+    EventReceived,
+    QmpProtocol,
+    Ready,
+    ReplyReceived,
+    State,
+    UnmatchedReply,
+)
+
+EVENT_BACKLOG = 10000
+"""Events kept for a consumer that has not caught up; the oldest go first."""
+
+READ_SIZE = 262144
+
+Warn = Callable[[str], None]
+
+
+class BlockingConnection:
+    """One QMP connection over a blocking socket (a
+    :class:`~qmpshell.wire.connection.QmpConnection`).
+
+    ``timeout``: the default reply timeout of :meth:`execute` (None: none),
+    also the limit for connecting and the greeting (default
+    :data:`~qmpshell.wire.address.CONNECT_TIMEOUT`).  ``warn`` hears about
+    oddities that do not end the connection (a reply for no request)."""
+
+    def __init__(self, address: str, *, timeout: float | None = None, negotiate: bool = True,
+                 tls: TLSOptions | None = None, log: MessageLog | None = None,
+                 warn: Warn | None = None, connect_timeout: float | None = None) -> None:
+        self.name = address
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout or timeout or CONNECT_TIMEOUT
+        self.negotiate = negotiate
+        self.tls = tls
+        self.log = log
+        self.warn = warn
+        self._proto = QmpProtocol(negotiate=negotiate,
+                                  observer=log.write if log is not None else None)
+        self._sock: socket.socket | None = None
+        self._poll: Callable[[float], list[Any]] | None = None
+        self._wake_r = self._wake_w = -1
+        self._replies: dict[int, Reply] = {}
+        self._events: collections.deque[tuple[int, dict[str, Any]]] = (
+            collections.deque(maxlen=EVENT_BACKLOG))
+        self._lost: str | None = None
+        self._ready = False
+
+    # -- connecting ------------------------------------------------------
+    @property
+    def greeting(self) -> dict[str, Any] | None:
+        return self._proto.greeting
+
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None and self._lost is None
+
+    def connect(self) -> None:
+        """Connect, await the greeting and negotiate (unless -N)."""
+        try:
+            sock = open_socket(self.name, self.tls, self.connect_timeout)
+        except ConnectError:
+            raise
+        except OSError as exc:
+            raise ConnectError(f"{self.name}: {connect_reason(exc)}") from None
+        self.attach(sock)
+
+    def attach(self, sock: socket.socket) -> None:
+        """Speak QMP over ``sock``, already connected (--spawn accepts it)."""
+        sock.setblocking(False)
+        self._sock = sock
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        self._poll = poller.poll
+        deadline = time.monotonic() + self.connect_timeout
+        self._route()  # -N: Ready is already waiting
+        try:
+            while not self._ready:
+                if self._lost is not None:
+                    raise ConnectError(f"{self.name}: {self._lost}")
+                if not self._read(deadline, interruptible=False):
+                    awaited = {State.AWAITING_GREETING: "greeting",
+                               State.NEGOTIATING: "reply to qmp_capabilities"}.get(
+                                   self._proto.state, "connection")
+                    raise ConnectError(
+                        f"{self.name}: no {awaited} within {self.connect_timeout:g} s "
+                        "(is this a QMP socket? -N skips the greeting)")
+        except BaseException:
+            self.close()
+            raise
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for a caller that waits on it with others."""
+        return self._sock.fileno() if self._sock is not None else -1
+
+    # -- commands --------------------------------------------------------
+    def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
+        if self._lost is not None or self._sock is None:
+            raise ConnectError(f"connection lost: {self.lost_reason() or 'not connected'}")
+        outgoing = self._proto.send(request)
+        self._write(outgoing.data)
+        request_id = outgoing.request_id
+        limit = self.timeout if timeout is None else timeout
+        deadline = None if limit is None else time.monotonic() + limit
+        replies = self._replies
+        try:
+            while request_id not in replies:
+                if self._lost is not None:
+                    raise ConnectError(f"connection lost: {self._lost}")
+                if not self._read(deadline):
+                    name = request.get("execute", request.get("exec-oob", "?"))
+                    raise CommandTimeout(f"no reply to {name} within {limit:g} s")
+        except BaseException:
+            self._proto.abandon(request_id)
+            raise
+        return replies.pop(request_id)
+
+    def _write(self, data: bytes) -> None:
+        sock = self._sock
+        assert sock is not None
+        try:
+            sent = sock.send(data)  # the usual case: all of it at once
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._fail(lost_reason(exc))
+            return
+        if sent < len(data):
+            self._write_slowly(memoryview(data)[sent:])
+
+    def _write_slowly(self, data: memoryview) -> None:
+        sock = self._sock
+        assert sock is not None
+        while data and self._lost is None:
+            select.select([], [sock], [], None)
+            try:
+                sent = sock.send(data)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                self._fail(lost_reason(exc))
+                return
+            data = data[sent:]
+
+    # -- reading ---------------------------------------------------------
+    def _read(self, deadline: float | None, interruptible: bool = True) -> bool:
+        """Read what arrives before ``deadline`` and route it; False when
+        nothing came in time."""
+        sock = self._sock
+        poll = self._poll
+        assert sock is not None and poll is not None
+        pending = getattr(sock, "pending", None)
+        if pending is None or not pending():
+            if deadline is None:
+                ready = poll(-1)
+            else:
+                ready = poll(max(0.0, deadline - time.monotonic()) * 1000.0)
+            if not ready:
+                return False
+            if any(fd == self._wake_r for fd, _ in ready):
+                self._drain_wakeups()
+                if interruptible:
+                    raise Interrupted("interrupted")
+                return True
+        try:
+            data = sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError as exc:
+            ssl = _ssl_module()
+            if ssl is not None and isinstance(exc, ssl.SSLWantReadError):
+                return True
+            self._fail(lost_reason(exc))
+            return True
+        self._feed(data)
+        return True
+
+    def _feed(self, data: bytes) -> None:
+        self._proto.receive_data(data)
+        self._route()
+
+    def _route(self) -> None:
+        proto = self._proto
+        while (event := proto.next_event()) is not None:
+            if type(event) is ReplyReceived:
+                self._replies[event.request_id] = Reply(event.message, event.seq)
+            elif type(event) is EventReceived:
+                self._events.append((event.seq, event.message))
+            elif type(event) is Ready:
+                self._ready = True
+            elif type(event) is UnmatchedReply:
+                if self.warn is not None:
+                    self.warn(event.text)
+            elif type(event) is Closed:
+                self._lost = event.reason
+        if proto.state is State.NEGOTIATING and (outgoing := proto.data_to_send()):
+            self._write(outgoing)
+
+    def _fail(self, reason: str) -> None:
+        self._proto.connection_lost(reason)
+        self._route()
+
+    def _drain_wakeups(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 64):
+                pass
+
+    def lost_reason(self) -> str | None:
+        if self._sock is None and self._lost is None:
+            return "not connected"
+        return self._lost
+
+    def interrupt(self) -> None:
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"!")
+
+    # -- events ----------------------------------------------------------
+    def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
+        events = self._events
+        taken = []
+        while events and (before is None or events[0][0] < before):
+            taken.append(events.popleft()[1])
+        return taken
+
+    def wait_events(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._events:
+            if not self.connected:
+                return False
+            if not self._read(deadline):
+                return bool(self._events)
+        return True
+
+    def poll_events(self) -> None:
+        """Route whatever already arrived, without waiting."""
+        while self.connected and self._read(time.monotonic()):
+            pass
+
+    # -- closing ---------------------------------------------------------
+    def close(self) -> None:
+        if self._lost is None:
+            self._lost = "the connection was closed"
+            self._proto.close()
+        if self._sock is not None:
+            self._sock.close()
+        for fd in (self._wake_r, self._wake_w):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+        self._poll = None
+
+
+def _ssl_module() -> Any:
+    import sys
+
+    return sys.modules.get("ssl")
