@@ -35,9 +35,11 @@ from qmpshell.cli.config import (
     merge_settings,
 )
 from qmpshell.cli.options import build_parser, split_qemu_args
+from qmpshell.cli.vms import Named, close_all, open_async, open_blocking
 from qmpshell.debug import enable as enable_debug
 from qmpshell.debug import note
 from qmpshell.errors import CommandTimeout, ConnectError, QmpShellError, SchemaError
+from qmpshell.runner.fleet import default_name
 from qmpshell.settings import Settings, settings_from_args
 from qmpshell.terminaltext import visible
 
@@ -191,15 +193,32 @@ def check_usage(settings: Settings) -> None:
         raise UsageError("give either ADDRESS or --spawn, not both")
     if settings.qemu_args and not settings.spawn:
         raise UsageError("arguments after -- are QEMU's and need --spawn")
-    if settings.tls and settings.address and "/" in settings.address:
+    if settings.spawn and settings.domains:
+        raise UsageError("give either --domain or --spawn, not both")
+    if settings.libvirt_uri and not settings.domains:
+        raise UsageError("--connect URI is for --domain NAME")
+    if settings.tls and any("/" in address for _, address in settings.addresses):
         raise UsageError("TLS needs a HOST:PORT address")
     if settings.timeout is not None and settings.timeout < 0:
         raise UsageError("--timeout needs a number of seconds (0: no limit)")
     needs_server = not (settings.dry_run or settings.print_config or (
-        settings.list_commands and not settings.address))
-    if needs_server and not (settings.address or settings.spawn):
+        settings.list_commands and not (settings.address or settings.domains)))
+    if needs_server and not (settings.address or settings.spawn or settings.domains
+                             or connects_itself(settings)):
         raise UsageError("no server: give an ADDRESS (UNIX socket path or HOST:PORT), "
                          "--spawn, or --dry-run")
+
+
+def connects_itself(settings: Settings) -> bool:
+    """A script whose -c lines or file open their VMs with .connect needs no
+    ADDRESS (the file is read again to run it)."""
+    if settings.interactive:
+        return False
+    lines = list(settings.commands)
+    if settings.file is not None and settings.file != "-":
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            lines += Path(settings.file).read_text(encoding="utf-8").splitlines()
+    return any(line.lstrip().startswith(".connect ") for line in lines)
 
 
 @contextlib.contextmanager
@@ -223,7 +242,7 @@ def _signals_end_the_run() -> Iterator[None]:
 # -- scripts: -c, -f, stdin -----------------------------------------------------
 def run_script(settings: Settings) -> int:
     """A scripted run, synchronous from start to end: the exit status."""
-    if settings.list_commands and not (settings.address or settings.spawn):
+    if settings.list_commands and not (settings.address or settings.spawn or settings.domains):
         write_stdout("\n".join(load_schema(settings).command_names()))
         return EXIT_OK
     lines = read_sources(settings)
@@ -238,26 +257,44 @@ def run_script(settings: Settings) -> int:
     log = open_log(settings.logfile)
     spawned = None
     conn: BlockingConnection | None = None
+    opened: list[Named] = []
     runner: Runner | None = None
+    bundled = schema
+
+    def schema_of(conn: QmpConnection) -> Schema:
+        if not wants_live_schema(settings):
+            return bundled
+        return finish_now(live_schema(conn, bundled, blocking_execute(conn)))
+
+    def connect(address: str) -> QmpConnection:
+        conn = blocking_connection(settings, address, log)
+        conn.connect()
+        return conn
+
     try:
-        conn = blocking_connection(settings, settings.address or "", log)
         if settings.spawn:
             from qmpshell.wire.spawn import SpawnedQemu
 
+            conn = blocking_connection(settings, "", log)
             spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
             conn.name = str(spawned.socket_path)
             conn.attach(spawned.start())
+            opened = [(default_name(conn.name), conn, False)]
         else:
-            conn.connect()
-        if settings.agent:
-            return run_agent_script(settings, conn, lines)
+            opened = open_blocking(settings, lambda a: blocking_connection(settings, a, log),
+                                   log, reply_timeout(settings))
         if settings.list_commands:
-            return list_live_commands(conn)
+            return list_live_commands(opened[0][1])
         if not wants_live_schema(settings):
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
-        else:
-            schema = finish_now(live_schema(conn, schema, blocking_execute(conn)))
-        runner = make_runner(settings, schema, conn)
+        if opened:
+            (name, first, _), rest = opened[0], opened[1:]
+            runner = make_runner(settings, schema_of(first), first, name=name)
+        else:  # the script connects with .connect
+            runner, rest = make_runner(settings, bundled, None), []
+        for name, other, explicit in rest:
+            runner.attach(name, other, schema_of(other), explicit=explicit)
+        runner.connector, runner.schema_of = connect, schema_of
         start_recording(runner, settings)
         return run_scripted(runner, settings, lines)
     except ConnectError as error:
@@ -266,34 +303,14 @@ def run_script(settings: Settings) -> int:
     finally:
         if runner is not None:
             stop_recording(runner)
+            runner.close_pool()
+            opened = [(m.name, m.connection, False) for m in runner.vms]
         if spawned is not None:
             spawned.stop(conn)
-        elif conn is not None:
-            conn.close()
+            opened = [o for o in opened if o[1] is not conn]
+        close_all(opened)
         if log is not None:
             log.close()
-
-
-def run_agent_script(settings: Settings, conn: QmpConnection,
-                     lines: list[tuple[str, Any]]) -> int:
-    """-N: the lines against a guest agent, resynchronised first and typed by
-    the agent table as its guest-info narrows it."""
-    from qmpshell.cli.agentmode import agent_connection, agent_schema
-
-    agent = agent_connection(conn, settings)
-    schema = agent_schema(agent)
-    if settings.list_commands:
-        write_stdout("\n".join(schema.command_names()))
-        return EXIT_OK
-    runner = make_runner(settings, schema, agent)
-    start_recording(runner, settings)
-    try:
-        return run_scripted(runner, settings, lines)
-    except ConnectError as error:
-        report_to_stderr(explained(error, settings), runner.where)
-        return exit_code(error)
-    finally:
-        stop_recording(runner)
 
 
 def run_scripted(runner: Runner, settings: Settings, lines: list[tuple[str, Any]]) -> int:
@@ -368,39 +385,45 @@ async def run_prompt(settings: Settings) -> int:
     log = open_log(settings.logfile)
     spawned = None
     conn: AsyncConnection | None = None
+    opened: list[Named] = []
     runner: Runner | None = None
     first: FirstPrompt | None = None
     loop = asyncio.get_running_loop()
     try:
-        conn = async_connection(settings, settings.address or "", log)
         if settings.spawn:
             from qmpshell.wire.spawn import SpawnedQemu
 
+            conn = async_connection(settings, "", log)
             spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
             conn.name = str(spawned.socket_path)
             await conn.attach(spawned.start())
+            opened = [(default_name(conn.name), conn, False)]
         else:
-            await conn.connect()
-        first = paint_first_prompt(settings)
+            opened = await open_async(settings, lambda a: async_connection(settings, a, log),
+                                      log, reply_timeout(settings))
+        if len(opened) == 1 and not settings.domains:  # the prompt says (QEMU)
+            first = paint_first_prompt(settings)
         if bundled is None:
             bundled = load_schema(settings)
-        schema = bundled if schema is None else schema
-        if settings.agent:
-            agent, schema = await agent_session(conn, settings)
-            runner = make_runner(settings, schema, agent)
-            start_recording(runner, settings)
-            return await run_interactive(runner, settings, bundled, first, log)
         if not wants_live_schema(settings):
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
-        else:
-            try:
-                schema = await live_schema(conn, schema, async_execute(conn), checked=False)
-            except ConnectError:
-                if first is None:
-                    raise
-                # The prompt is on the screen: it says the connection is
-                # lost and offers .connect, as after any later loss.
-        runner = make_runner(settings, schema, conn)
+        schemas = []
+        for _, each, _ in opened:
+            schema_here = bundled if schema is None else schema
+            if wants_live_schema(settings):
+                try:
+                    schema_here = await live_schema(each, schema_here, async_execute(each),
+                                                    checked=False)
+                except ConnectError:
+                    if first is None:
+                        raise
+                    # The prompt is on the screen: it says the connection is
+                    # lost and offers .connect, as after any later loss.
+            schemas.append(schema_here)
+        (name, current, _), rest = opened[0], opened[1:]
+        runner = make_runner(settings, schemas[0], current, name=name)
+        for (name, other, explicit), schema_here in zip(rest, schemas[1:], strict=True):
+            runner.attach(name, other, schema_here, explicit=explicit)
         start_recording(runner, settings)
         return await run_interactive(runner, settings, bundled, first, log)
     except ConnectError as error:
@@ -413,35 +436,15 @@ async def run_prompt(settings: Settings) -> int:
             first.release()
         if runner is not None:
             stop_recording(runner)
-        current = runner.connection if runner is not None else conn
+            runner.close_pool()
+            opened = [(m.name, m.connection, False) for m in runner.vms]
         if spawned is not None:
-            await loop.run_in_executor(None, spawned.stop, current)
-        elif current is not None:
-            current.close()
+            spawned_conn = opened[0][1] if opened else conn
+            await loop.run_in_executor(None, spawned.stop, spawned_conn)
+            opened = opened[1:]
+        close_all(opened)
         if log is not None:
             log.close()
-
-
-async def agent_session(conn: QmpConnection, settings: Settings) -> tuple[QmpConnection, Schema]:
-    """-N at the prompt: the connection resynchronised, and the agent's schema
-    (both ask the agent, so in a worker thread, as lines do)."""
-    import asyncio
-
-    from qmpshell.cli.agentmode import agent_connection, agent_schema
-
-    loop = asyncio.get_running_loop()
-    agent = await loop.run_in_executor(None, agent_connection, conn, settings)
-    schema = await loop.run_in_executor(None, agent_schema, agent)
-    return agent, schema
-
-
-async def agent_schemas(conn: QmpConnection) -> AsyncIterator[Schema]:
-    """After ``.connect`` in -N mode: the new agent's schema."""
-    import asyncio
-
-    from qmpshell.cli.agentmode import agent_schema
-
-    yield await asyncio.get_running_loop().run_in_executor(None, agent_schema, conn)
 
 
 def async_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
@@ -466,7 +469,7 @@ def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
     """Show the prompt as soon as the connection is up (qmpshell.prompt.prepaint)."""
     from qmpshell.prompt.prepaint import paint_first_prompt as paint
 
-    return paint(settings.hmp, sys.stdin, sys.stdout, agent=settings.agent)
+    return paint(settings.hmp, sys.stdin, sys.stdout)
 
 
 async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
@@ -487,13 +490,6 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
         conn = async_connection(settings, address, log)
         try:
             await conn.connect()
-            if settings.agent:
-                import asyncio
-
-                from qmpshell.cli.agentmode import agent_connection
-
-                return await asyncio.get_running_loop().run_in_executor(
-                    None, agent_connection, conn, settings)
         except ConnectError as error:
             note("connect", "%s: %s; the old connection is kept", address, error)
             raise
@@ -502,8 +498,7 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
 
     status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
                             reconnect=reconnect,
-                            schemas=agent_schemas if settings.agent
-                            else follow if wants_live_schema(settings) else None,
+                            schemas=follow if wants_live_schema(settings) else None,
                             input=handover_input(first))
     return int(status)
 
@@ -598,11 +593,6 @@ def load_schema(settings: Settings) -> Schema:
     bundled command table."""
     from qmpshell.schema.table import load_bundled_schema
 
-    if settings.agent and not settings.schema_file:
-        from qmpshell.cli.agentmode import agent_table_schema
-
-        note("schema", "the bundled guest-agent table")
-        return agent_table_schema()
     try:
         bundled = load_bundled_schema()
         if settings.schema_file:
@@ -641,7 +631,7 @@ def wants_live_schema(settings: Settings) -> bool:
 
 def _why_not_live(settings: Settings) -> str:
     if settings.skip_negotiation:
-        return "guest-agent mode (no query-qmp-schema)"
+        return "--skip-negotiation (no query-qmp-schema)"
     if settings.hmp:
         return "HMP mode"
     return "--schema given"
@@ -726,7 +716,7 @@ def connection_options(settings: Settings, log: MessageLog | None) -> dict[str, 
            if settings.tls else None)
     return {"timeout": reply_timeout(settings), "negotiate": not settings.skip_negotiation,
             "tls": tls, "log": log, "warn": warn_on_stderr,
-            "connect_timeout": settings.timeout or CONNECT_TIMEOUT, "agent": settings.agent}
+            "connect_timeout": settings.timeout or CONNECT_TIMEOUT}
 
 
 def blocking_connection(settings: Settings, address: str,
@@ -749,13 +739,14 @@ def warn_on_stderr(text: str) -> None:
 
 
 def make_runner(settings: Settings, schema: Schema, conn: QmpConnection | None,
-                out: Callable[[str], None] = write_stdout) -> Runner:
+                out: Callable[[str], None] = write_stdout, name: str | None = None) -> Runner:
     from qmpshell.runner.pipeline import Runner
     from qmpshell.shorthand.parser import ShorthandParser
 
     parser = ShorthandParser(schema, allow_unknown=conn is not None and not schema.complete)
     runner = Runner(settings, parser=parser, schema=schema, connection=conn,
-                    out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings))
+                    out=out, report=report_to_stderr, wait_timeout=wait_timeout(settings),
+                    name=name)
     if conn is not None:
         runner.terminal = progress_terminal(settings)
     runner.secrets = secret_source(settings)

@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 
 PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
-PROMPT_AGENT = "(QGA) "
 PROMPT_TRANSACTION = "TRANS> "
 
 UI_STYLE = {
@@ -112,12 +111,12 @@ class Repl:
         self._schemas = schemas
         self._schema_task: asyncio.Task[None] | None = None
         self._fallback_schema = runner.schema or Schema()
-        self._watched: QmpConnection | None = None
+        self._watched: list[QmpConnection] = []
         self._running = False
         self._closing = False
         self._greeted = False
         self._quit_asked = False
-        self._loss_said: QmpConnection | None = None
+        self._loss_said: list[QmpConnection] = []
         self.live = LiveValues(self._lookup)
         self._problem = LineProblem(
             self.schema, lambda: self.connected and not self.schema().complete,
@@ -154,8 +153,10 @@ class Repl:
     def prompt_text(self) -> str:
         if self.runner.in_transaction:
             return PROMPT_TRANSACTION
-        if self.settings.agent:
-            return PROMPT_AGENT
+        vms = getattr(self.runner, "vms", ())
+        current = getattr(vms, "current", None)
+        if current is not None and (len(vms) > 1 or current.kind != "qmp"):
+            return f"({current.name} HMP) " if self.settings.hmp else f"({current.name}) "
         return PROMPT_HMP if self.settings.hmp else PROMPT
 
     def toolbar(self) -> StyleAndTextTuples:
@@ -246,11 +247,13 @@ class Repl:
             except Interrupted:
                 self.note("interrupted")
             except ConnectError as error:
-                if conn is not None and conn is self._loss_said and not self._quit_asked:
+                lost = next((m.connection for m in self.runner.vms
+                             if m.connection.lost_reason() is not None), conn)
+                if lost is not None and self._said(lost) and not self._quit_asked:
                     self.error("not connected (the connection was lost). "
-                               "Type .connect [ADDRESS] to reconnect.")
+                               f"Type {self._again(lost)} to reconnect.")
                 else:
-                    self.say_lost(conn, str(error))
+                    self.say_lost(lost, str(error))
             except asyncio.CancelledError:
                 self._interrupt_line()  # the shell is going: so is the line
                 raise
@@ -417,9 +420,8 @@ class Repl:
 
     # -- the connection ------------------------------------------------------------
     def _interrupt_line(self) -> None:
-        conn = self.runner.connection
-        if conn is not None:
-            conn.interrupt()
+        for member in self.runner.vms:  # an @all line waits on every VM
+            member.connection.interrupt()
 
     async def _lookup(self, request: dict[str, Any],
                       conn: QmpConnection | None = None) -> dict[str, Any]:
@@ -437,39 +439,59 @@ class Repl:
         return dict(reply.message)
 
     def _watch(self) -> None:
-        """Print events above the prompt as they arrive; say so when the
-        connection is lost."""
-        conn = self.runner.connection
-        watch = getattr(conn, "watch", None)
-        if conn is None or watch is None:
-            return
-        self._watched = conn
-        watch(self._on_activity)
+        """Print events above the prompt as they arrive, from every VM; say
+        so when a connection is lost."""
+        for member in self.runner.vms:
+            conn = member.connection
+            watch = getattr(conn, "watch", None)
+            if watch is None or any(c is conn for c in self._watched):
+                continue
+            self._watched.append(conn)
+            watch(self._on_activity)
 
     def _on_activity(self) -> None:
-        """Events arrived or the connection went (on the loop): print them
+        """Events arrived or a connection went (on the loop): print them
         unless a line is running (its worker prints them in order)."""
-        conn = self.runner.connection
-        if self._running or self._closing or conn is None:
+        if self._running or self._closing or self.runner.connection is None:
             return
         self.runner.drain_events()
-        if conn is not self._watched:
-            return
-        reason = conn.lost_reason()
-        if reason is not None:
-            self.say_lost(conn, f"connection lost: {reason}")
-            self.session.app.invalidate()
+        for member in self.runner.vms:
+            conn = member.connection
+            if not any(c is conn for c in self._watched):
+                continue
+            reason = conn.lost_reason()
+            if reason is not None:
+                self.say_lost(conn, f"connection lost: {reason}")
+                self.session.app.invalidate()
+
+    def _said(self, conn: QmpConnection) -> bool:
+        return any(c is conn for c in self._loss_said)
+
+    def _member_of(self, conn: QmpConnection | None) -> Any:
+        return next((m for m in self.runner.vms if m.connection is conn), None)
+
+    def _again(self, conn: QmpConnection | None) -> str:
+        """How to reconnect ``conn``: ``.connect NAME`` among several VMs."""
+        member = self._member_of(conn)
+        if member is not None and len(self.runner.vms) > 1:
+            return f".connect {member.name}"
+        return ".connect [ADDRESS]"
 
     def say_lost(self, conn: QmpConnection | None, message: str) -> None:
         """A lost connection, said once however many parts notice it; after
         a quit the person asked for, that the VM quit."""
-        if conn is not None and conn is self._loss_said:
+        if conn is not None and self._said(conn):
             return
-        self._loss_said = conn
+        if conn is not None:
+            self._loss_said.append(conn)
+        member = self._member_of(conn)
+        if member is not None and len(self.runner.vms) > 1 and \
+                not message.startswith(f"{member.name}: "):
+            message = f"{member.name}: {message}"
         if self._quit_asked:
             self.note("The VM quit. Type .connect ADDRESS to connect to another.")
         else:
-            self.error(f"{message}. Type .connect [ADDRESS] to reconnect.")
+            self.error(f"{message}. Type {self._again(conn)} to reconnect.")
 
     def _greet(self) -> None:
         """The banner, above the first prompt (only a person sees the prompt)."""
@@ -485,9 +507,6 @@ class Repl:
     async def describe(self, conn: QmpConnection) -> str:
         """'QEMU 7.2.22 (x86_64) at /path.sock' (the architecture asked of
         QEMU, briefly: without it the sentence still says the rest)."""
-        schema = self.runner.schema
-        if self.settings.agent and schema is not None:
-            return f"the {schema.source} at {conn.name}"  # 'the guest agent 7.2.22 at ...'
         arch = ""
         if conn.greeting is not None:
             with contextlib.suppress(QmpShellError, OSError, asyncio.TimeoutError):
@@ -497,42 +516,57 @@ class Repl:
                 arch = str(target.get("arch", "")) if isinstance(target, dict) else ""
         return describe_server(conn.greeting, arch, conn.name)
 
-    def _stop_watching(self) -> None:
-        watch = getattr(self._watched, "watch", None)
-        if watch is not None:
-            watch(None)
-        self._watched = None
+    def _stop_watching(self, conn: QmpConnection | None = None) -> None:
+        """Stop watching ``conn`` (None: every connection)."""
+        for watched in list(self._watched):
+            if conn is None or watched is conn:
+                watch = getattr(watched, "watch", None)
+                if watch is not None:
+                    watch(None)
+                self._watched.remove(watched)
 
-    async def connect(self, address: str | None) -> None:
-        """``.connect [ADDRESS]``: a new connection (to the same address by
-        default).  QEMU's monitor serves one client at a time, so the old
-        connection to the same server (or a dead one) is closed first;
+    async def connect(self, spec: str | None) -> None:
+        """``.connect [[NAME=]ADDRESS]`` (``Runner.connect_plan`` says what it
+        means).  QEMU's monitor serves one client at a time, so a connection
+        it replaces to the same server (or a dead one) is closed first;
         another server's is closed once the new one works."""
-        old = self.runner.connection
-        target = address or (old.name if old is not None else self.settings.address)
-        if not target:
-            self.error(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
+        if spec is None and self.runner.connection is None and self.settings.address:
+            spec = self.settings.address
+        try:
+            name, target, replaced = self.runner.connect_plan(spec)
+        except QmpShellError as error:
+            self.error(str(error))
             return
+        old = replaced.connection if replaced is not None else None
         first = old is not None and (not old.connected or same_address(old.name, target))
         if first and old is not None:
-            self._stop_watching()
-            self._loss_said = old  # closed on purpose: nothing to report
+            self._stop_watching(old)
+            self._loss_said.append(old)  # closed on purpose: nothing to report
             with contextlib.suppress(Exception):
                 old.close()
         try:
-            conn = await (self._reconnect or self._default_reconnect)(target)
+            reopen = getattr(old, "reopen", None)
+            if reopen is not None and old is not None and target == old.name:
+                conn = await asyncio.get_running_loop().run_in_executor(None, reopen)
+            else:
+                conn = await (self._reconnect or self._default_reconnect)(target)
         except ConnectError as error:
             self.error(str(error))
             return
-        self._stop_watching()
-        if old is not None and old is not conn and not first:
-            with contextlib.suppress(Exception):
-                old.close()
-        self.runner.connection = conn
+        if replaced is not None and old is not None:
+            self._stop_watching(old)
+            if old is not conn and not first:
+                with contextlib.suppress(Exception):
+                    old.close()
+            replaced.connection = conn
+        else:
+            replaced = self.runner.attach(name, conn)
         self._quit_asked = False
-        self.live.forget()
+        if replaced is self.runner.vms.current:
+            self.live.forget()
         self._watch()
-        await self._say_connected(conn, lambda described: f"connected to {described}")
+        label = f"{name}: " if len(self.runner.vms) > 1 else ""
+        await self._say_connected(conn, lambda described: f"{label}connected to {described}")
         await self._load_schema(conn)
 
     async def _load_schema(self, conn: QmpConnection) -> None:
@@ -547,9 +581,12 @@ class Repl:
         assert source is not None
         try:
             async for schema in source(conn):
-                if conn is not self.runner.connection:
+                member = self._member_of(conn)
+                if member is None:
                     return
-                self.runner.use_schema(schema)
+                if member is self.runner.vms.current:
+                    self.runner.use_schema(schema)
+                member.schema = schema
                 self.session.app.invalidate()
         except (QmpShellError, OSError):
             pass  # the connection went away: the watcher says so

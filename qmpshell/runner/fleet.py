@@ -11,14 +11,19 @@ src.sock``), else the socket's file name without its extension, or
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.schema.model import Schema, suggest
 from qmpshell.wire.connection import QmpConnection
+
+SEEN_EVENTS = 1000
+"""Received events kept per VM for a later ``.wait`` to match."""
 
 ALL = "all"
 """``@all line``: every connection."""
@@ -55,11 +60,14 @@ def split_target(line: str) -> tuple[str | None, str]:
 @dataclass
 class Member:
     """One named connection, with the schema its own QEMU reported (None
-    until read: the shared one is used meanwhile)."""
+    until read: the shared one is used meanwhile) and the events it sent
+    that a later ``.wait`` may still match."""
 
     name: str
     connection: QmpConnection
     schema: Schema | None = None
+    seen: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=SEEN_EVENTS))
 
     @property
     def kind(self) -> str:

@@ -87,7 +87,7 @@ def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
     out.append("Shell commands:")
     for spec in DOT_COMMANDS:
         where = "" if spec.in_scripts else " (at the prompt)"
-        out.append(_fit(f"  {spec.name:<11}{spec.summary}{where}"))  # '.help .NAME': whole
+        out.append(_fit(f"  {spec.name:<12}{spec.summary}{where}"))  # '.help .NAME': whole
     out.append("")
     out.append("'.help CMD' or 'CMD ?' shows a command's arguments and an example.")
     return "\n".join(out)

@@ -50,26 +50,33 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
+from qmpshell.runner.fleet import ConnectionSet, Member, default_name, split_target
 from qmpshell.runner.render import HMP_COMMAND, Renderer
 from qmpshell.runner.replaysecrets import SecretSource, unmask
 from qmpshell.schema.model import Schema
-from qmpshell.settings import Settings
+from qmpshell.settings import Settings, split_named
 from qmpshell.shorthand.dotcommands import (
     DotCommand,
     WaitSpec,
     WatchSpec,
     check_wait,
+    parse_connect,
     parse_dot,
     parse_format,
+    parse_nothing,
     parse_record,
     parse_schema,
     parse_seconds,
+    parse_vm,
     parse_wait,
     parse_watch,
 )
 from qmpshell.wire.connection import QmpConnection
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qmpshell.runner.fanout import Capture
     from qmpshell.runner.live import Terminal
     from qmpshell.runner.recorder import Recorder
     from qmpshell.runner.watching import ProgressView, WatchView
@@ -77,8 +84,8 @@ if TYPE_CHECKING:
 Sink = Callable[[str], None]
 Report = Callable[[QmpShellError, "str | None"], None]
 
-SEEN_EVENTS = 1000
-"""Received events kept for a later ``.wait`` to match."""
+EVENT_SLICE = 0.05
+"""Seconds a wait on one VM lasts before the others' events are printed."""
 
 _HELP_ASK = re.compile(r"^\s*(?P<name>[A-Za-z][\w-]*)?\s*\?\s*$")
 
@@ -102,13 +109,28 @@ class Runner:
     def __init__(self, settings: Settings, *, parser: LineParser, schema: Schema | None,
                  connection: QmpConnection | None, out: Sink, report: Report,
                  renderer: Renderer | None = None,
-                 wait_timeout: float | None | Literal["settings"] = "settings") -> None:
+                 wait_timeout: float | None | Literal["settings"] = "settings",
+                 name: str | None = None,
+                 make_parser: Callable[[Schema], LineParser] | None = None) -> None:
         """``wait_timeout``: seconds a ``.wait`` without ``timeout=`` waits
-        (None: until interrupted); by default ``--timeout``."""
+        (None: until interrupted); by default ``--timeout``.  ``name``: the
+        connection's name among several VMs (default: from its address).
+        ``make_parser``: a parser typed by another VM's schema (``@VM``)."""
         self.settings = settings
         self.parser = parser
         self.schema = schema
-        self.connection = connection
+        self.vms = ConnectionSet()
+        """The connections, by name; plain lines go to the current one."""
+        self.connector: Callable[[str], QmpConnection] | None = None
+        """Connects to an address (``.connect`` in scripts)."""
+        self.schema_of: Callable[[QmpConnection], Schema] | None = None
+        """Reads a newly connected server's schema (``.connect`` in scripts)."""
+        self._shared_schema = schema
+        self._make_parser = make_parser
+        self._pool: ThreadPoolExecutor | None = None
+        self._label: str | None = None
+        if connection is not None:
+            self.attach(name or default_name(connection.name), connection, schema)
         self.out = out
         self.report = report
         self.renderer = renderer or Renderer(settings.pretty, settings.color, settings.style,
@@ -122,11 +144,179 @@ class Runner:
         self._live: ProgressView | WatchView | None = None
         self.secrets: SecretSource | None = None
         """Where the values of a recording's masked secrets come from."""
+        self.event_out: Sink | None = None
+        """Where events go, when not with the replies (``out``)."""
         self.recorder: Recorder | None = None
         self.failed = False
         self.stopped = False
         self.where: str | None = None
-        self._seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=SEEN_EVENTS)
+        self._own_seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+
+    # -- several VMs -------------------------------------------------------
+    @property
+    def connection(self) -> QmpConnection | None:
+        """The current VM's connection (None in a dry run)."""
+        member = self.vms.current
+        return member.connection if member is not None else None
+
+    @connection.setter
+    def connection(self, conn: QmpConnection | None) -> None:
+        """Replace the current VM's connection (a reconnect), or add the first."""
+        member = self.vms.current
+        if conn is None:
+            if member is not None:
+                self.vms.remove(member.name)
+        elif member is None:
+            self.attach(default_name(conn.name), conn)
+        else:
+            member.connection = conn
+
+    @property
+    def _seen(self) -> collections.deque[dict[str, Any]]:
+        member = self.vms.current
+        return member.seen if member is not None else self._own_seen
+
+    def attach(self, name: str, conn: QmpConnection, schema: Schema | None = None, *,
+               explicit: bool = False) -> Member:
+        """Add a connection under ``name`` (``explicit``: the user chose it,
+        so it must be free); the first one becomes current."""
+        member = self.vms.add(name, conn, explicit=explicit)
+        member.schema = schema
+        if self.vms.current is member and len(self.vms) == 1 and self.parser is not None:
+            self._switch_schema(member)
+        return member
+
+    def detach(self, name: str) -> Member:
+        """Take a connection out (the caller closes it); plain lines go to
+        the first one left if it was the current one."""
+        was = self.vms.current
+        member = self.vms.remove(name)
+        if was is member and self.vms.current is not None:
+            self._switch_schema(self.vms.current)
+        return member
+
+    def use(self, name: str) -> Member:
+        """Send plain lines to ``name`` from now on, typed by its schema."""
+        member = self.vms.get(name)
+        if member is not self.vms.current:
+            self.parser.reset()
+            self.vms.use(name)
+            self._switch_schema(member)
+        return member
+
+    def _switch_schema(self, member: Member) -> None:
+        schema = member.schema or self._shared_schema
+        if schema is not None and schema is not self.schema:
+            self.use_schema(schema)
+
+    def renderer_for(self, member: Member | None) -> Renderer:
+        """Messages of ``member`` carry its name when there are several VMs."""
+        label = self._label
+        if label is None and member is not None and len(self.vms) > 1:
+            label = member.name
+        return self.renderer.labelled(label)
+
+    def vms_table(self) -> str:
+        """``.vms``: name, kind, QEMU version, state; ``*`` marks the current."""
+        current = self.vms.current
+        rows = [("", "NAME", "KIND", "QEMU", "STATE")]
+        rows += [("*" if m is current else "", m.name, m.kind, m.version or "?", m.state)
+                 for m in self.vms]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        return "\n".join(" ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True))
+                         + " " + r[4] for r in rows)
+
+    def close_pool(self) -> None:
+        """Let the fan-out threads go (at the end of the run)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from qmpshell.runner.fanout import MAX_THREADS
+
+            self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS,
+                                            thread_name_prefix="fan-out")
+        return self._pool
+
+    def _targeted(self, target: str, line: str, where: str | None) -> bool:
+        """``@TARGET line``: the line on every VM the target names, at once."""
+        from qmpshell.runner import fanout
+
+        members = self.vms.match(target)
+        gathered = self.settings.pretty and (len(members) > 1 or self.settings.interactive)
+        text = line.strip()
+        if text.startswith(".") or _HELP_ASK.match(text) or self.settings.hmp:
+            captures = fanout.run_everywhere(
+                members, lambda m, c: self._run_as(m, c, line, where), self._threads,
+                separate_events=gathered)
+        else:
+            captures = fanout.send_everywhere(
+                members, lambda schema: self._parse_alone(schema, line), where,
+                schema_of=self._schema_of, renderer_for=self.renderer_for,
+                verbose=self.settings.verbose, pool=self._threads, gathered=gathered)
+        fanout.show(target, captures, gathered=gathered, out=self.out, report=self.report)
+        loss = fanout.first_loss(captures)
+        if loss is not None:
+            raise loss
+        if all(c.ok for c in captures):
+            if self.recorder is not None:
+                self._record_targeted(target, line)
+            return True
+        self.failed = True
+        return False
+
+    def _schema_of(self, member: Member) -> Schema:
+        return member.schema or self._shared_schema or Schema()
+
+    def _parse_alone(self, schema: Schema, line: str) -> dict[str, Any] | QmpShellError | None:
+        """``line`` as a request typed by ``schema`` (a transaction on one line)."""
+        parser = self._new_parser(schema)
+        try:
+            request = parser.feed(line)
+        except QmpShellError as error:
+            return error
+        if parser.in_transaction:
+            return ParseError("after @VM, a transaction( ... ) goes on one line")
+        return request
+
+    def _run_as(self, member: Member, capture: Capture, line: str, where: str | None) -> bool:
+        """Run ``line`` on ``member`` alone, through the same pipeline."""
+        schema = self._schema_of(member)
+        parser = self._new_parser(schema)
+        child = Runner(self.settings, parser=parser, schema=schema, connection=member.connection,
+                       out=capture.out, report=capture.report,
+                       renderer=self.renderer, wait_timeout=self.wait_timeout,
+                       name=member.name, make_parser=self._make_parser)
+        child.vms.current.seen = member.seen  # type: ignore[union-attr]
+        child._label = member.name if len(self.vms) > 1 else None
+        child.event_out = capture.event
+        child.notice = capture.out if self.notice is not None else None
+        return child.run_line(line, where)
+
+    def _new_parser(self, schema: Schema) -> LineParser:
+        allow_unknown = not schema.complete
+        if self._make_parser is not None:
+            parser = self._make_parser(schema)
+            parser.use_schema(schema, allow_unknown=allow_unknown)
+            return parser
+        from qmpshell.shorthand.parser import ShorthandParser
+
+        return ShorthandParser(schema, allow_unknown=allow_unknown)
+
+    def _record_targeted(self, target: str, line: str) -> None:
+        """Write an ``@TARGET line`` as typed (secrets masked)."""
+        assert self.recorder is not None
+        from qmpshell.runner.recorder import RecordError
+
+        try:
+            self.recorder.record_line(f"@{target} {line}")
+        except RecordError as error:
+            path, self.recorder = self.recorder.path, None
+            self._fail(RecordError(f"{error}; recording to {path} stopped"), self.where)
 
     @property
     def in_transaction(self) -> bool:
@@ -170,6 +360,10 @@ class Runner:
 
     def _dispatch(self, line: str, where: str | None) -> bool:
         text = line.strip()
+        if text.startswith("@") and not self.parser.in_transaction:
+            target, rest = split_target(text)
+            assert target is not None
+            return self._targeted(target, rest, where)
         if text.startswith(".") and not self.parser.in_transaction:
             return self._dot(parse_dot(text))
         asked = _HELP_ASK.match(text)
@@ -253,18 +447,19 @@ class Runner:
         """Send a request, print its reply; ``typed`` is the dot-command line
         to record instead of the request (``.hmp info block``)."""
         if self.connection is None:
+            self._check_dry()
             self.out(self._request_renderer.request(request))
             self._record(request, typed)
             return True
         request = unmask(request, self.secrets, self.where)  # the mask is never sent
         if self.settings.verbose:
-            self.out(self.renderer.request(request))
+            self.out(self.renderer_for(self.vms.current).request(request))
         reply = self.connection.execute(request)
         self._record(request, typed)
         for event in self.connection.take_events(before=reply.seq):
             self._emit_event(event)
         message = reply.message
-        self.out(self.renderer.hmp_reply(message) if hmp else
+        self.out(self.renderer_for(self.vms.current).hmp_reply(message) if hmp else
                  self.render_reply(str(request.get("execute", "")), message))
         error = message.get("error")
         if isinstance(error, dict):
@@ -280,7 +475,7 @@ class Runner:
             table = table_for(command, reply, color=self.settings.color)
             if table is not None:
                 return table
-        return self.renderer.reply(reply)
+        return self.renderer_for(self.vms.current).reply(reply)
 
     def _hmp(self, command_line: str) -> bool:
         request = {"execute": HMP_COMMAND, "arguments": {"command-line": command_line}}
@@ -288,6 +483,8 @@ class Runner:
 
     # -- dot-commands ----------------------------------------------------
     def _dot(self, dot: DotCommand) -> bool:
+        if dot.name in ("use", "vms", "connect", "disconnect"):
+            return self._dot_vms(dot)
         if dot.name == "quit":
             self.stopped = True
             return True
@@ -325,6 +522,67 @@ class Runner:
             raise
         self._record(None, f".wait {dot.rest}")
         return True
+
+    def _dot_vms(self, dot: DotCommand) -> bool:
+        """``.use``, ``.vms``, ``.connect`` (in scripts) and ``.disconnect``."""
+        if dot.name == "vms":
+            parse_nothing(".vms")(dot.rest)
+            self.out(self.renderer.text(self.vms_table() if len(self.vms) else
+                                        "no VMs connected"))
+            return True
+        if dot.name == "use":
+            member = self.use(parse_vm(dot.rest))
+            self._note(f"plain lines go to {member.name}")
+        elif dot.name == "disconnect":
+            member = self.detach(parse_vm(dot.rest))
+            member.connection.close()
+            self._note(f"disconnected from {member.name}")
+        else:
+            self._dot_connect(parse_connect(dot.rest))
+        self._record(None, f".{dot.name} {dot.rest}".rstrip())
+        return True
+
+    def connect_plan(self, spec: str | None) -> tuple[str, str, Member | None]:
+        """What ``.connect SPEC`` means: (name, address, the VM it replaces
+        or None to add one).  No SPEC, or a VM's name, reconnects that VM;
+        NAME=ADDRESS adds one (or moves NAME there); a bare ADDRESS moves the
+        only VM there, as with a single connection, or adds one beside several."""
+        current = self.vms.current
+        if spec is None or (spec in self.vms.names and "=" not in spec):
+            member = current if spec is None else self.vms.get(spec)
+            if member is None:
+                raise QmpShellError(".connect needs an ADDRESS (UNIX socket path or HOST:PORT)")
+            return member.name, member.connection.name, member
+        name, address = split_named(spec)
+        if name is not None:
+            return name, address, (self.vms.get(name) if name in self.vms.names else None)
+        if current is not None and len(self.vms) == 1:
+            return current.name, address, current  # one VM: connect it elsewhere
+        wanted = default_name(address)
+        same = next((m for m in self.vms if m.name == wanted
+                     and m.connection.name == address), None)
+        return (wanted, address, same) if same is not None else (
+            self.vms.free_name(wanted), address, None)
+
+    def _dot_connect(self, spec: str | None) -> None:
+        if self.connector is None:
+            raise QmpShellError(".connect is not available here")
+        name, address, replaced = self.connect_plan(spec)
+        reopen = getattr(replaced.connection, "reopen", None) if replaced else None
+        if reopen is not None and address == replaced.connection.name:  # type: ignore[union-attr]
+            conn = reopen()  # a libvirt guest: through libvirt again
+        else:
+            conn = self.connector(address)
+        schema = self.schema_of(conn) if self.schema_of is not None else None
+        if replaced is not None:
+            old, replaced.connection = replaced.connection, conn
+            old.close()
+            replaced.schema = schema or replaced.schema
+            if replaced is self.vms.current:
+                self._switch_schema(replaced)
+        else:
+            self.attach(name, conn, schema)
+        self._note(f"connected to {name} ({address})")
 
     def _dot_record(self, rest: str) -> bool:
         spec = parse_record(rest)
@@ -484,18 +742,19 @@ class Runner:
         return True
 
     # -- events ----------------------------------------------------------
-    def _emit_event(self, event: dict[str, Any]) -> None:
-        self._seen.append(event)
+    def _emit_event(self, event: dict[str, Any], member: Member | None = None) -> None:
+        member = member or self.vms.current
+        (member.seen if member is not None else self._own_seen).append(event)
         if self._live is not None and self._live.event(event):
             return  # folded into a progress line
-        self._show(self.renderer.event(event))
+        (self.event_out or self._show)(self.renderer_for(member).event(event))
 
     def drain_events(self) -> None:
-        """Print the events that arrived and were not printed yet (the prompt
-        calls it while no line runs)."""
-        if self.connection is not None:
-            for event in self.connection.take_events():
-                self._emit_event(event)
+        """Print the events that arrived and were not printed yet, from
+        every VM (the prompt calls it while no line runs)."""
+        for member in self.vms:
+            for event in member.connection.take_events():
+                self._emit_event(event, member)
 
     def _take_seen(self, spec: WaitSpec) -> dict[str, Any] | None:
         for i, event in enumerate(self._seen):
@@ -510,6 +769,7 @@ class Runner:
         has a terminal for it)."""
         timeout = spec.timeout if spec.timeout is not None else self.wait_timeout
         if self.connection is None:
+            self._check_dry()
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
         self.drain_events()
@@ -529,7 +789,7 @@ class Runner:
                 step = remaining
                 if view is not None and (until := view.seconds_to_next()) is not None:
                     step = until if step is None else min(step, until)
-                if step == 0.0 or not self.connection.wait_events(step):
+                if step == 0.0 or not self.connection.wait_events(self._slice(step)):
                     self._check_connected()
                     if deadline is not None and time.monotonic() >= deadline:
                         raise QmpShellError(f"no {spec.event} event within {timeout:g} s"
@@ -579,9 +839,21 @@ class Runner:
             return
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
-            if not self.connection.wait_events(remaining):
+            if not self.connection.wait_events(self._slice(remaining)):
                 self._check_connected()
             self.drain_events()
+
+    def _slice(self, remaining: float | None) -> float | None:
+        """How long to wait on the current VM alone: with several, briefly,
+        so that the others' events are printed as they come."""
+        if len(self.vms) < 2:
+            return remaining
+        return EVENT_SLICE if remaining is None else min(remaining, EVENT_SLICE)
+
+    def _check_dry(self) -> None:
+        """No connection: a dry run, unless the run connects with .connect."""
+        if self.connector is not None:
+            raise ConnectError("not connected: .connect [NAME=]ADDRESS first")
 
     def _check_connected(self) -> None:
         assert self.connection is not None
@@ -618,8 +890,8 @@ def help_text(schema: Schema | None, name: str) -> str:
             hints = schema.suggest_command(name)
             hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
             raise ParseError(f"unknown command {name!r}{hint}")
-        return helpmod.command_help(schema, name, helpmod.bundled_docs(schema))
-    return helpmod.command_list(schema, helpmod.bundled_docs(schema))
+        return helpmod.command_help(schema, name, helpmod.bundled_docs())
+    return helpmod.command_list(schema, helpmod.bundled_docs())
 
 
 def describe_schema(schema: Schema | None) -> str:

@@ -150,6 +150,11 @@ class Recorder:
         self._write(mask_line(text) + "\n")
         return True
 
+    def record_line(self, line: str) -> None:
+        """Write a line as typed, secrets masked (``@dst migrate-incoming ...``:
+        a line for several VMs, each typed by its own schema)."""
+        self._write(mask_line(line.strip()) + "\n")
+
     def record(self, line: str, request: dict[str, Any] | None = None) -> bool:
         """Write what one executed line did: its ``request`` when it sent one,
         else the line itself if it is a dot-command worth replaying.

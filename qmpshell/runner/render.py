@@ -12,7 +12,7 @@ and errors read as ``error: CLASS: description``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -96,9 +96,19 @@ class Renderer:
     style: str = DEFAULT_STYLE
     show_secrets: bool = False
     """Requests (-v, -n) shown with their passwords (--show-secrets)."""
+    vm: str | None = None
+    """With several VMs, the one the messages came from: compact messages
+    carry it as ``"vm": NAME`` (a QMP message never has that member), pretty
+    events name it after their time."""
+
+    def labelled(self, vm: str | None) -> Renderer:
+        """This renderer for the messages of ``vm`` (None: no label)."""
+        return self if vm == self.vm else replace(self, vm=vm)
 
     def reply(self, reply: dict[str, Any]) -> str:
         """A reply: ``{"return": ...}`` or an error."""
+        if self.vm is not None and not self.pretty:
+            return self._json({"vm": self.vm, **reply})
         error = reply.get("error")
         if self.pretty and isinstance(error, dict):
             return self.error(str(error.get("class", "")), str(error.get("desc", "")))
@@ -112,13 +122,18 @@ class Renderer:
     def hmp_reply(self, reply: dict[str, Any]) -> str:
         """A human-monitor-command reply: its text as text, errors as errors."""
         text = hmp_text(reply)
-        return self.reply(reply) if text is None else text
+        if text is None:
+            return self.reply(reply)
+        if self.vm is not None and not self.pretty:
+            return "\n".join(f"{self.vm}: {line}" for line in text.split("\n"))
+        return text
 
     def event(self, event: dict[str, Any]) -> str:
         """An asynchronous event; pretty ones start with a readable time and the name."""
         if not self.pretty:
-            return self._json(event)
-        header = visible(f"{event_time(event)} {event.get('event', '?')}".strip())
+            return self._json(event if self.vm is None else {"vm": self.vm, **event})
+        vm = f" [{self.vm}]" if self.vm is not None else ""
+        header = visible(f"{event_time(event)} {event.get('event', '?')}{vm}".strip())
         data = event.get("data")
         body = "" if data is None else "\n" + self._json(data)
         return self._paint([("Token.Generic.Subheading", header)]) + body
@@ -126,7 +141,10 @@ class Renderer:
     def request(self, request: dict[str, Any]) -> str:
         """A request as sent (for -v and --dry-run), secrets masked unless
         ``show_secrets``: a terminal's scrollback and a CI log are kept too."""
-        return self._json(request if self.show_secrets else mask_request(request))
+        shown = request if self.show_secrets else mask_request(request)
+        if self.vm is not None and not self.pretty:
+            shown = {"vm": self.vm, **shown}
+        return self._json(shown)
 
     def error(self, error_class: str, desc: str) -> str:
         """An error as a person reads it (the server's words, control

@@ -20,6 +20,7 @@ from typing import Any
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Schema, suggest
+from qmpshell.settings import split_named
 from qmpshell.shorthand.literals import LiteralError
 from qmpshell.shorthand.words import scan, strip_comment, unquote
 
@@ -189,11 +190,24 @@ def parse_pager(rest: str) -> bool | None:
 
 
 def parse_connect(rest: str) -> str | None:
-    """``.connect [ADDRESS]``: the address, None for the same one again."""
+    """``.connect [[NAME=]ADDRESS]``: what to connect to (a VM's name alone
+    reconnects it), None for the current VM again."""
     words = _split(rest)
     if len(words) > 1:
-        raise ParseError(".connect takes one ADDRESS: .connect [ADDRESS]")
-    return os.path.expanduser(words[0]) if words else None
+        raise ParseError(".connect takes one ADDRESS: .connect [[NAME=]ADDRESS]")
+    if not words:
+        return None
+    name, address = split_named(words[0])
+    address = os.path.expanduser(address)
+    return f"{name}={address}" if name else address
+
+
+def parse_vm(rest: str) -> str:
+    """The VM name of ``.use`` and ``.disconnect``."""
+    words = _split(rest)
+    if len(words) != 1:
+        raise ParseError("expected one VM name (.vms lists them)")
+    return words[0]
 
 
 def parse_wait(rest: str) -> WaitSpec:
@@ -369,8 +383,15 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
     DotSpec(".hmp", ".hmp LINE", "run one HMP command", parse_hmp, replayed=True,
             completes=("hmp-command",)),
     DotSpec(".quit", ".quit", "leave the shell", parse_text),
-    DotSpec(".connect", ".connect [ADDRESS]", "reconnect, or connect elsewhere",
-            parse_connect, in_scripts=False, completes=("file",)),
+    DotSpec(".connect", ".connect [[NAME=]ADDRESS]",
+            "connect to one more VM, or reconnect one; without ADDRESS, the current VM "
+            "again", parse_connect, replayed=True, completes=("file",)),
+    DotSpec(".disconnect", ".disconnect NAME", "close one VM's connection", parse_vm,
+            replayed=True),
+    DotSpec(".use", ".use NAME", "send plain lines to another VM (@NAME line: one line)",
+            parse_vm, replayed=True),
+    DotSpec(".vms", ".vms", "list the connections: name, kind, QEMU version, state",
+            parse_nothing(".vms")),
     DotSpec(".pager", ".pager [on|off]", "long replies through a pager", parse_pager,
             in_scripts=False, completes=(("on", "off"),)),
     DotSpec(".record", ".record [FILE|off]", "append executed lines to a file",

@@ -32,8 +32,6 @@ import contextlib
 import fnmatch
 import functools
 import json
-import os
-import select
 import threading
 import time
 from collections.abc import Callable
@@ -290,11 +288,9 @@ class LibvirtConnection:
         self._lock = threading.Lock()
         self._lost: str | None = None
         self._closed = False
-        self._interrupted = False
+        self._interrupts = 0
+        self._cond = threading.Condition()
         self._watcher: Callable[[], None] | None = None
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
 
     def start(self) -> None:
         """Read QEMU's version for the greeting the rest of the shell expects."""
@@ -335,13 +331,13 @@ class LibvirtConnection:
             self.host.log(SENT, request)
         future = self.host.call(self._domain, hmp if hmp is not None else json.dumps(request),
                                 hmp is not None)
+        generation = self._interrupts
         future.add_done_callback(lambda _f: self._nudge())
         limit = self.timeout if timeout is None else timeout
         deadline = None if limit is None else time.monotonic() + limit
-        while not future.done():
-            if not self._sleep(deadline):
-                name = request.get("execute", "?")
-                raise CommandTimeout(f"no reply to {name} within {limit:g} s")
+        if not self._sleep_until(future.done, deadline, generation):
+            name = request.get("execute", "?")
+            raise CommandTimeout(f"no reply to {name} within {limit:g} s")
         exc = future.exception()
         if exc is not None:
             return self._failed(exc)
@@ -367,12 +363,9 @@ class LibvirtConnection:
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._events:
-            if not self.connected:
-                return False
-            if not self._sleep(deadline):
-                return bool(self._events)
-        return True
+        self._sleep_until(lambda: bool(self._events) or not self.connected, deadline,
+                          self._interrupts)
+        return bool(self._events)
 
     def lost_reason(self) -> str | None:
         if self._closed:
@@ -380,8 +373,9 @@ class LibvirtConnection:
         return self._lost or self.host.lost
 
     def interrupt(self) -> None:
-        self._interrupted = True
-        self._nudge()
+        with self._cond:
+            self._interrupts += 1
+            self._cond.notify_all()
 
     def watch(self, callback: Callable[[], None] | None) -> None:
         """Call ``callback`` on the calling thread's asyncio loop (the
@@ -405,9 +399,13 @@ class LibvirtConnection:
         self._closed = True
         self._nudge()
         self.host.detach(self)
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+
+    def reopen(self) -> LibvirtConnection:
+        """A new connection to the same domain through a new libvirt
+        connection (``.connect`` after the daemon came back)."""
+        [conn] = open_domains(self.host.uri, [self._name], timeout=self.host.timeout,
+                              log=self.host.log)
+        return conn
 
     # -- from libvirt's event loop thread ------------------------------------
     def deliver(self, event: dict[str, Any]) -> None:
@@ -450,30 +448,27 @@ class LibvirtConnection:
                                       "desc": f"libvirt: {libvirt_message(exc)}"}})
 
     def _nudge(self, watchers: bool = False) -> None:
-        """Wake a waiting call; with ``watchers``, the prompt's watcher too."""
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        """Wake every waiting call (a line and a completion look-up may both
+        wait); with ``watchers``, the prompt's watcher too."""
+        with self._cond:
+            self._cond.notify_all()
         watcher = self._watcher
         if watchers and watcher is not None:
             watcher()
 
-    def _sleep(self, deadline: float | None) -> bool:
-        """Wait for a nudge until ``deadline``; False when it passed.
-        Raises Interrupted after :meth:`interrupt`."""
-        if self._interrupted:
-            self._interrupted = False
-            raise Interrupted("interrupted")
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return False
-        with contextlib.suppress(InterruptedError):
-            select.select([self._wake_r], [], [], remaining)
-        with contextlib.suppress(OSError):
-            while os.read(self._wake_r, 4096):
-                pass
-        if self._interrupted:
-            self._interrupted = False
-            raise Interrupted("interrupted")
+    def _sleep_until(self, ready: Callable[[], bool], deadline: float | None,
+                     generation: int) -> bool:
+        """Wait until ``ready()``; False when ``deadline`` passed first.
+        Raises Interrupted once :meth:`interrupt` was called after the wait
+        began (``generation``)."""
+        with self._cond:
+            while not ready():
+                if self._interrupts != generation:
+                    raise Interrupted("interrupted")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
         return True
 
 

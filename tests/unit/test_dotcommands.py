@@ -74,7 +74,7 @@ def test_arguments_are_parsed_by_the_registry() -> None:
 def test_prompt_only_commands_are_known_and_suggested() -> None:
     from qmpshell.shorthand.dotcommands import dot_command
 
-    assert dot_command(".connect") is not None and not dot_command(".connect").in_scripts
+    assert dot_command(".pager") is not None and not dot_command(".pager").in_scripts
     with pytest.raises(ParseError, match=r"did you mean \.connect\?"):
         parse_dot(".conect /tmp/x")
     with pytest.raises(ParseError, match=r"did you mean \.pager\?"):

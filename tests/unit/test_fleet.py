@@ -9,6 +9,7 @@ import pytest
 from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.runner.fleet import ConnectionSet, default_name, split_target
 from qmpshell.runner.gather import Outcome, gather, render_gathered, summary
+from qmpshell.schema.model import Schema
 from qmpshell.settings import split_named
 from qmpshell.wire.connection import Reply
 
@@ -117,3 +118,55 @@ def test_command_line_takes_several_named_addresses_and_domains() -> None:
     libvirt = settings("--domain", "web-*", "--domain", "db", "--connect", "qemu:///system")
     assert (libvirt.domains, libvirt.libvirt_uri, libvirt.address) == (
         ("web-*", "db"), "qemu:///system", None)
+
+
+def test_labelled_messages() -> None:
+    from qmpshell.runner.render import Renderer
+
+    compact = Renderer(pretty=False).labelled("src")
+    assert compact.reply({"return": {}}) == '{"vm": "src", "return": {}}'
+    assert compact.event({"event": "STOP"}) == '{"vm": "src", "event": "STOP"}'
+    assert compact.hmp_reply({"return": "a\r\nb\r\n"}) == "src: a\nsrc: b"
+    pretty = Renderer(pretty=True).labelled("src")
+    assert pretty.event({"event": "STOP"}) == "STOP [src]"
+    assert pretty.reply({"return": {}}) == '{\n  "return": {}\n}'
+    assert Renderer().labelled(None).reply({"return": 1}) == '{"return": 1}'
+
+
+def _runner(*names: str) -> Any:
+    from qmpshell.runner.pipeline import Runner
+    from qmpshell.settings import Settings
+    from qmpshell.shorthand.parser import ShorthandParser
+
+    schema = Schema()
+    out: list[str] = []
+    runner = Runner(Settings(), parser=ShorthandParser(schema, allow_unknown=True),
+                    schema=schema, connection=None, out=out.append,
+                    report=lambda error, where: out.append(f"{where}: {error}"))
+    for name in names:
+        runner.attach(name, FakeConn(f"/run/{name}.sock"))
+    runner.printed = out
+    return runner
+
+
+def test_connect_plan_reconnects_moves_or_adds() -> None:
+    one = _runner("a")
+    assert one.connect_plan(None) == ("a", "/run/a.sock", one.vms.get("a"))
+    assert one.connect_plan("/run/b.sock") == ("a", "/run/b.sock", one.vms.get("a"))
+    assert one.connect_plan("b=/run/b.sock") == ("b", "/run/b.sock", None)
+    two = _runner("a", "b")
+    assert two.connect_plan("b") == ("b", "/run/b.sock", two.vms.get("b"))
+    assert two.connect_plan("/run/c.sock") == ("c", "/run/c.sock", None)
+    assert two.connect_plan("/run/a/a.sock")[0] == "a-2"
+
+
+def test_use_vms_and_fan_out_through_the_pipeline() -> None:
+    runner = _runner("a", "b")
+    assert runner.run_line("@all query-status")
+    assert runner.printed == ['{"vm": "a", "return": {}}', '{"vm": "b", "return": {}}']
+    assert runner.run_line(".use b") and runner.vms.current.name == "b"
+    runner.printed.clear()
+    assert runner.run_line(".vms")
+    assert runner.printed[0].splitlines()[2].startswith("* b")
+    assert not runner.run_line(".use c")
+    assert "no VM named 'c'" in runner.printed[-1]

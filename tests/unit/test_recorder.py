@@ -132,7 +132,8 @@ def test_dot_commands(tmp_path: Path) -> None:
         assert rec.record("stop", {"execute": "stop"})
     assert lines(path)[2:] == [".wait RESUME timeout=5", ".sleep 0.5", ".echo hello world",
                                ".hmp info block", "stop"]
-    assert {".wait", ".sleep", ".echo", ".hmp"} == {d.name for d in DOT_COMMANDS if d.replayed}
+    assert {".wait", ".sleep", ".echo", ".hmp", ".connect", ".disconnect", ".use"} == {
+        d.name for d in DOT_COMMANDS if d.replayed}
 
 
 def test_appending_keeps_the_earlier_recording(tmp_path: Path) -> None:

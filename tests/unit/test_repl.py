@@ -16,6 +16,7 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from qmpshell.errors import ParseError
 from qmpshell.prompt.app import PromptLexer, Repl, run
+from qmpshell.runner.fleet import ConnectionSet
 from qmpshell.schema.model import Command, Schema
 from qmpshell.settings import Settings
 
@@ -28,6 +29,7 @@ class FakeRunner:
                                        "stop": Command("stop", "empty"),
                                        "quit": Command("quit", "empty")})
         self.connection = None
+        self.vms = ConnectionSet()
         self.lines: list[str] = []
         self.prompts_seen: list[bool] = []
         self.stopped = False

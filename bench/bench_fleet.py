@@ -1,0 +1,159 @@
+"""Several VMs: a fan-out against the same lines in turn, and libvirt against a socket.
+
+1. Fan-out: 20 real QEMUs (``-machine none``), one runner holding all 20
+   connections, in this process.  ``@all query-status`` (every VM at once)
+   against ``@q1 query-status`` ... ``@q20 query-status`` (the same 20
+   requests, one after another), rounds interleaved; output goes to a sink
+   that keeps nothing.  Target: the fan-out at least 3x faster.
+2. libvirt: ``query-status`` round trips through the libvirt connection
+   kind (a private session libvirtd, tests/helpers/libvirt_daemon.py, and a
+   TCG guest) against the socket driver to a QEMU started with the same
+   machine options; both through the same QmpConnection interface.  Reported
+   as a rate each and their ratio (libvirt adds its RPC, its daemon and its
+   monitor job to every request).  Skipped when libvirt is not installed.
+
+Run: ``.venv/bin/python bench/bench_fleet.py [--vms N] [--rounds R] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from helpers.libvirt_daemon import LibvirtDaemon, libvirt_missing_message  # noqa: E402
+from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
+
+from qmpshell.runner.pipeline import Runner  # noqa: E402
+from qmpshell.schema.model import Schema  # noqa: E402
+from qmpshell.settings import Settings  # noqa: E402
+from qmpshell.shorthand.parser import ShorthandParser  # noqa: E402
+from qmpshell.wire.blocking import BlockingConnection  # noqa: E402
+
+
+def fan_out(workdir: Path, vms: int, rounds: int, lines: int) -> dict[str, list[float]]:
+    """Seconds per line of 20 requests: the fan-out, and in turn."""
+    qemus = [QemuProcess(workdir / f"q{i}").start() for i in range(1, vms + 1)
+             if (workdir / f"q{i}").mkdir() is None]
+    conns: list[BlockingConnection] = []
+    try:
+        settings = Settings(timeout=30.0)
+        schema = Schema()
+        runner = Runner(settings, parser=ShorthandParser(schema, allow_unknown=True),
+                        schema=schema, connection=None, out=lambda _: None,
+                        report=lambda error, where: print(f"{where}: {error}", file=sys.stderr))
+        for i, q in enumerate(qemus, 1):
+            conn = BlockingConnection(str(q.socket_path), timeout=30.0)
+            conn.connect()
+            conns.append(conn)
+            runner.attach(f"q{i}", conn, schema)
+        one_by_one = [f"@q{i} query-status" for i in range(1, vms + 1)]
+        times: dict[str, list[float]] = {"fan-out": [], "in turn": []}
+        runner.run_line("@all query-status")  # threads started, caches warm
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(lines):
+                assert runner.run_line("@all query-status")
+            times["fan-out"].append((time.perf_counter() - start) / lines)
+            start = time.perf_counter()
+            for _ in range(lines):
+                for line in one_by_one:
+                    assert runner.run_line(line)
+            times["in turn"].append((time.perf_counter() - start) / lines)
+        runner.close_pool()
+        return times
+    finally:
+        for conn in conns:
+            conn.close()
+        for q in qemus:
+            q.stop()
+
+
+MACHINE = ["-machine", "pc,accel=tcg", "-m", "64"]
+"""What the libvirt guest runs (helpers/libvirt_daemon.py), for the direct QEMU."""
+
+
+def round_trips(conn: object, count: int) -> float:
+    execute = conn.execute  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    for _ in range(count):
+        execute({"execute": "query-status"})
+    return count / (time.perf_counter() - start)
+
+
+def libvirt_vs_socket(workdir: Path, rounds: int, count: int) -> dict[str, list[float]] | None:
+    """Round trips per second, libvirt and direct, rounds interleaved."""
+    if libvirt_missing_message() is not None:
+        return None
+    from qmpshell.wire.libvirt import open_domains
+
+    daemon = LibvirtDaemon().start()
+    direct_dir = workdir / "direct"
+    direct_dir.mkdir()
+    qemu = QemuProcess(direct_dir, args=MACHINE).start()
+    try:
+        name = daemon.create_domain("bench-guest")
+        [guest] = open_domains(daemon.uri, [name], timeout=30.0)
+        sock = BlockingConnection(str(qemu.socket_path), timeout=30.0)
+        sock.connect()
+        rates: dict[str, list[float]] = {"libvirt": [], "socket": []}
+        round_trips(guest, 10)
+        round_trips(sock, 10)
+        for _ in range(rounds):
+            rates["libvirt"].append(round_trips(guest, count))
+            rates["socket"].append(round_trips(sock, count))
+        guest.close()
+        sock.close()
+        return rates
+    finally:
+        qemu.stop()
+        daemon.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--lines", type=int, default=20, help="fan-out lines per round")
+    parser.add_argument("--count", type=int, default=300, help="round trips per round")
+    parser.add_argument("--json", action="store_true", help="also print the summary as JSON")
+    args = parser.parse_args(argv)
+    if not have_qemu():
+        print(qemu_missing_message(), file=sys.stderr)
+        return 2
+    summary: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
+        times = fan_out(Path(tmp), args.vms, args.rounds, args.lines)
+        fan, turn = (statistics.median(times[k]) * 1000 for k in ("fan-out", "in turn"))
+        print(f"query-status to {args.vms} QEMUs (median of {args.rounds} rounds, "
+              f"{args.lines} lines each):")
+        print(f"  @all (at once)        {fan:8.2f} ms per line")
+        print(f"  @qN one after another {turn:8.2f} ms per {args.vms} lines")
+        print(f"  fan-out speed-up      {turn / fan:8.1f}x   (target >= 3x)")
+        summary.update({"fan-out ms": fan, "in turn ms": turn, "speed-up": turn / fan})
+        rates = libvirt_vs_socket(Path(tmp), args.rounds, args.count)
+    if rates is None:
+        print(f"libvirt: skipped ({libvirt_missing_message()})")
+    else:
+        lv, direct = (statistics.median(rates[k]) for k in ("libvirt", "socket"))
+        print(f"query-status round trips, same machine type (median of {args.rounds} rounds "
+              f"of {args.count}):")
+        print(f"  through libvirt       {lv:8.0f} /s")
+        print(f"  direct socket         {direct:8.0f} /s")
+        print(f"  libvirt / socket      {lv / direct:8.3f}   (1/{direct / lv:.1f})")
+        summary.update({"libvirt rate": lv, "socket rate": direct,
+                        "libvirt / socket": lv / direct})
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
