@@ -39,6 +39,7 @@ BENCHES = (
     Bench("bench_parse.py", ("--rounds", "3", "--repeat", "20"),
           ("--rounds", "2", "--repeat", "5")),
     Bench("bench_table_load.py", ("--rounds", "10"), ("--rounds", "3")),
+    Bench("bench_fleet.py", ("--rounds", "5"), ("--rounds", "2", "--lines", "5", "--count", "100")),
 )
 
 
@@ -134,10 +135,22 @@ def table_rows(s: dict[str, float]) -> list[Row]:
                 "json.load", f"{s['load / json.load']:.1f}x")]
 
 
+def fleet_rows(s: dict[str, float]) -> list[Row]:
+    rows = [Row("fleet", "@all query-status to 20 QEMUs vs the 20 lines in turn",
+                fmt(s["fan-out ms"], "ms"), fmt(s["in turn ms"], "ms"),
+                f"{s['speed-up']:.1f}x", ">= 3x")]
+    if "libvirt / socket" in s:
+        rows.append(Row("fleet", "round trips through libvirt vs a socket",
+                        fmt(s["libvirt rate"], "/s"), fmt(s["socket rate"], "/s"),
+                        f"1/{1 / s['libvirt / socket']:.1f}", "reported"))
+    return rows
+
+
 ROWS: dict[str, Callable[[dict[str, float]], list[Row]]] = {
     "bench_replay.py": replay_rows, "bench_startup.py": startup_rows,
     "bench_completion.py": completion_rows, "bench_schema.py": schema_rows,
     "bench_parse.py": parse_rows, "bench_table_load.py": table_rows,
+    "bench_fleet.py": fleet_rows,
 }
 
 
