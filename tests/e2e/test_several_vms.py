@@ -112,3 +112,17 @@ def test_live_migration_from_one_session_file(start_qemu: Start, tmp_path: Path)
     assert got[-2]["vm"] == "src" and got[-2]["return"]["status"] == "completed"
     assert got[-1] == {"vm": "dst", "return": {"status": "running", "singlestep": False,
                                                "running": True}}
+
+
+def test_a_recording_of_several_vms_replays(start_qemu: Start, tmp_path: Path) -> None:
+    a, b = start_qemu("a"), start_qemu("b")
+    record = tmp_path / "rec.qmp"
+    lines = ["@all query-status", ".use b", "query-name", "@a query-name"]
+    args = [f"a={sock(a)}", f"b={sock(b)}"]
+    first = qmpshell(*args, "--record", str(record), *[x for line in lines for x in ("-c", line)])
+    assert first.returncode == 0, first.stderr
+    recorded = [line for line in record.read_text().splitlines() if not line.startswith("#")]
+    assert recorded == lines
+    again = qmpshell(*args, "-f", str(record))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout

@@ -93,5 +93,12 @@ def test_libvirt_guest_at_the_prompt(libvirt_daemon: LibvirtDaemon, libvirt_doma
     child.send("query-status\r")
     child.expect(r"not connected \(the connection was lost\)")
     child.expect(prompt)
+    libvirt_daemon.start()  # back, with the guest still running: .connect attaches again
+    child.send(".connect\r")
+    child.expect("connected to QEMU")
+    child.expect(prompt)
+    child.send("query-status\r")
+    child.expect('"status": "running"')
+    child.expect(prompt)
     assert "Traceback" not in child.before
     assert quit_shell(child) == 0
