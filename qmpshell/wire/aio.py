@@ -25,7 +25,9 @@ from typing import Any
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
     CONNECT_TIMEOUT,
+    TLS_NUDGE,
     TLSOptions,
+    closed_before_greeting,
     connect_reason,
     lost_reason,
     parse_address,
@@ -204,14 +206,17 @@ class AsyncConnection:
         if proto.state is State.NEGOTIATING and self._transport is not None:
             data = proto.data_to_send()
             if data:
-                self._transport.write(data)
+                self._write(data)
         if activity and self._watcher is not None:
             self._watcher()
 
     def _closed(self, event: Closed) -> None:
         self._lost = event.reason
         if self._ready is not None and not self._ready.done():
-            self._ready.set_exception(ConnectError(f"{self.name}: {event.reason}"))
+            reason = event.reason
+            if self._proto.greeting is None:
+                reason = closed_before_greeting(reason, self.tls)
+            self._ready.set_exception(ConnectError(f"{self.name}: {reason}"))
             self._ready.exception()  # retrieved: connect() reports it, or nobody waits
         for slot in self._slots.values():
             slot.error = event.reason
@@ -233,7 +238,15 @@ class AsyncConnection:
             outgoing = self._proto.send(request)
             slot.request_id = outgoing.request_id
             self._slots[outgoing.request_id] = slot
-        self._transport.write(outgoing.data)
+        self._write(outgoing.data)
+
+    def _write(self, data: bytes) -> None:
+        """Write a request (or qmp_capabilities); over TLS, then the nudge
+        record QEMU before 8.0 needs to answer it (see TLS_NUDGE)."""
+        assert self._transport is not None
+        self._transport.write(data)
+        if self.tls is not None:
+            self._transport.write(TLS_NUDGE)  # a record of its own
 
     def _abandon(self, slot: _Slot) -> None:
         """Nobody waits for ``slot`` any more (on the loop)."""

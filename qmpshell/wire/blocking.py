@@ -22,7 +22,9 @@ from typing import Any
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
     CONNECT_TIMEOUT,
+    TLS_NUDGE,
     TLSOptions,
+    closed_before_greeting,
     connect_reason,
     lost_reason,
     open_socket,
@@ -112,7 +114,10 @@ class BlockingConnection:
         try:
             while not self._ready:
                 if self._lost is not None:
-                    raise ConnectError(f"{self.name}: {self._lost}")
+                    reason = self._lost
+                    if self._proto.greeting is None:
+                        reason = closed_before_greeting(reason, self.tls)
+                    raise ConnectError(f"{self.name}: {reason}")
                 if not self._read(deadline, interruptible=False):
                     awaited = {State.AWAITING_GREETING: "greeting",
                                State.NEGOTIATING: "reply to qmp_capabilities"}.get(
@@ -151,6 +156,13 @@ class BlockingConnection:
         return replies.pop(request_id)
 
     def _write(self, data: bytes) -> None:
+        """Write a request (or qmp_capabilities); over TLS, then the nudge
+        record QEMU before 8.0 needs to answer it (see TLS_NUDGE)."""
+        self._write_record(data)
+        if self.tls is not None and self._lost is None:
+            self._write_record(TLS_NUDGE)
+
+    def _write_record(self, data: bytes) -> None:
         sock = self._sock
         assert sock is not None
         try:
