@@ -39,6 +39,7 @@ BENCHES = (
     Bench("bench_parse.py", ("--rounds", "3", "--repeat", "20"),
           ("--rounds", "2", "--repeat", "5")),
     Bench("bench_table_load.py", ("--rounds", "10"), ("--rounds", "3")),
+    Bench("bench_masking.py", ("--rounds", "5"), ("--rounds", "2")),
     Bench("bench_fleet.py", ("--rounds", "5"), ("--rounds", "2", "--lines", "5", "--count", "100")),
 )
 
@@ -135,6 +136,12 @@ def table_rows(s: dict[str, float]) -> list[Row]:
                 "json.load", f"{s['load / json.load']:.1f}x")]
 
 
+def masking_rows(s: dict[str, float]) -> list[Row]:
+    return [Row("masking", "growth of mask/scan ratio, 5 KB -> 100 KB lines (worst shape)",
+                fmt(s["slowest 100 KB ms"], "ms"), "re.findall scan",
+                f"{s['worst growth']:.1f}x", "~1 (20 = quadratic)")]
+
+
 def fleet_rows(s: dict[str, float]) -> list[Row]:
     rows = [Row("fleet", "@all query-status to 20 QEMUs vs the 20 lines in turn",
                 fmt(s["fan-out ms"], "ms"), fmt(s["in turn ms"], "ms"),
@@ -150,7 +157,7 @@ ROWS: dict[str, Callable[[dict[str, float]], list[Row]]] = {
     "bench_replay.py": replay_rows, "bench_startup.py": startup_rows,
     "bench_completion.py": completion_rows, "bench_schema.py": schema_rows,
     "bench_parse.py": parse_rows, "bench_table_load.py": table_rows,
-    "bench_fleet.py": fleet_rows,
+    "bench_fleet.py": fleet_rows, "bench_masking.py": masking_rows,
 }
 
 

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -282,23 +281,18 @@ PATHOLOGICAL = ["pass", "a", "password=", 'x "', '"password": "', "key=", "=",
                 'human-monitor-command command-line="set_password vnc ', " ; ", ",,", "@", "@a "]
 
 
-def cost(text: str) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        mask_line(text)
-        mask_line(".hmp " + text)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @pytest.mark.parametrize("unit", PATHOLOGICAL)
-def test_masking_is_linear_in_the_line_length(unit: str) -> None:
-    """20x the text costs about 20x (up to 120x allowed, for a busy machine),
-    not the 400x of a quadratic pass."""
-    small = (unit * (5_000 // len(unit) + 1))[:5_000]
-    large = (unit * (100_000 // len(unit) + 1))[:100_000]
-    assert cost(large) < 120 * max(cost(small), 1e-4)
+def test_pathological_long_lines_are_masked_without_losing_text(unit: str) -> None:
+    """How long these take is measured in bench/bench_masking.py (as a ratio to
+    a linear scan of the same text); here: a 100 KB line of each shape comes
+    back whole, and a secret after it is still found."""
+    line = (unit * (100_000 // len(unit) + 1))[:100_000]
+    if not any(word in unit for word in ("password", "secret", "data")):
+        assert mask_line(line) == line
+    if '"' not in unit:  # an open quote would take the rest of the line as its value
+        masked = mask_line(f"set_password protocol=vnc x={line.replace(' ', '')} "
+                           f"password={SECRET}")
+        assert SECRET not in masked and masked.endswith(f"password={MASK}")
 
 
 def test_a_100_kb_paste_with_a_secret_is_masked_whole() -> None:
