@@ -95,7 +95,31 @@ def run_line(child: Any, line: str, expect: str = r'"return": \{\}') -> None:
     child.expect(PROMPT)
 
 
+def settle(child: Any) -> None:
+    """Wait until every line sent so far has run: a marker echoed as output
+    (not as the typed line) shows that the shell is at its prompt again."""
+    marker = f"settled-{time.monotonic_ns()}"
+    child.send(f".echo {marker}\r")
+    child.expect(r"\n(?:\x1b\[[0-9;?]*[A-Za-z])*" + marker + r"\r")
+    child.expect(PROMPT)
+
+
+def cancel_at_prompt(child: Any) -> None:
+    """Cancel the mirror and wait (as a person would, with query-jobs) until it is gone."""
+    run_line(child, "job-cancel id=j0")
+    for _ in range(DEADLINE * 4):
+        child.send("query-jobs\r")
+        if child.expect([r"\n(?:\x1b\[[0-9;?]*[A-Za-z])*no jobs\r", r"j0\s+mirror"]) == 0:
+            break
+        child.expect(PROMPT)
+    else:
+        raise AssertionError("the cancelled mirror did not go away")
+    child.expect(PROMPT)
+    run_line(child, "blockdev-del node-name=target")
+
+
 def quit_prompt(child: Any) -> int:
+    settle(child)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     child.close()
@@ -154,9 +178,8 @@ def test_prompt_wait_shows_rising_progress_then_the_summary(mirror_vm: QemuProce
     child.send("query-jobs\r")
     child.expect(r'"current-progress": 268435456')
     child.expect(PROMPT)
-    for line in CLEANUP:
-        child.send(line + "\r")
-        child.expect(PROMPT)
+    child.send(".format table\r")
+    cancel_at_prompt(child)
     assert quit_prompt(child) == 0
 
 
@@ -174,9 +197,7 @@ def test_ctrl_c_stops_the_wait_and_leaves_the_job_running(mirror_vm: QemuProcess
     child.send("query-jobs\r")
     child.expect(r"j0\s+mirror\s+running")
     child.expect(PROMPT)
-    for line in CLEANUP:
-        child.send(line + "\r")
-        child.expect(PROMPT)
+    cancel_at_prompt(child)
     assert quit_prompt(child) == 0
 
 
