@@ -496,8 +496,10 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
         note("connect", "connected to %s", address)
         return conn
 
+    from qmpshell.prompt.pager import choose_pager
+
     status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
-                            reconnect=reconnect,
+                            reconnect=reconnect, pager=choose_pager(os.environ),
                             schemas=follow if wants_live_schema(settings) else None,
                             input=handover_input(first))
     return int(status)

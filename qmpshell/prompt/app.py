@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import shutil
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -43,13 +43,15 @@ from prompt_toolkit.styles.pygments import pygments_token_to_classname
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from qmpshell.errors import ConnectError, QmpShellError
+from qmpshell.errors import ConnectError, ParseError, QmpShellError
 from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
+from qmpshell.prompt.pager import LESS, Pager, page
 from qmpshell.prompt.toolbar import LineCheck, fit_toolbar, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
+from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
 from qmpshell.wire.connection import Interrupted
@@ -85,15 +87,17 @@ SchemaSource = Callable[["QmpConnection"], AsyncIterator[Schema]]
 
 async def run(runner: Runner, settings: Settings, *, history_path: str | Path | None = None,
               reconnect: Reconnect | None = None, schemas: SchemaSource | None = None,
+              pager: Pager | None = None,
               input: Input | None = None, output: Output | None = None) -> int:
     """Read lines at the prompt and run them until Ctrl-D or ``.quit``.
 
     ``schemas`` reads the server's schema again after ``.connect`` (None keeps
     the schema the shell started with: ``--schema``, HMP mode).  Returns the
     exit status: 0 after a clean exit, also when lines failed (a person saw
-    each failure already)."""
+    each failure already).  ``pager`` shows long replies after ``.pager on``
+    (see :func:`~qmpshell.prompt.pager.choose_pager`)."""
     repl = Repl(runner, settings, history_path=history_path, reconnect=reconnect,
-                schemas=schemas, input=input, output=output)
+                schemas=schemas, pager=pager, input=input, output=output)
     return await repl.loop()
 
 
@@ -102,17 +106,26 @@ class Repl:
 
     def __init__(self, runner: Runner, settings: Settings, *,
                  history_path: str | Path | None = None, reconnect: Reconnect | None = None,
-                 schemas: SchemaSource | None = None,
+                 schemas: SchemaSource | None = None, pager: Pager | None = None,
                  input: Input | None = None, output: Output | None = None) -> None:
         self.runner = runner
         self.settings = settings
         self.pager = False
+        self._pager = pager or Pager(LESS)
+        self._own: dict[str, Callable[[Any], Awaitable[None]]] = {
+            ".connect": self.connect,
+            ".pager": self.set_pager,
+        }
+        """The dot-commands only a person at the prompt can use (the
+        registry's ``in_scripts=False``), carried out here."""
         self._reconnect = reconnect
         self._schemas = schemas
         self._schema_task: asyncio.Task[None] | None = None
         self._fallback_schema = runner.schema or Schema()
         self._watched: list[QmpConnection] = []
         self._running = False
+        self._paging = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._greeted = False
         self._quit_asked = False
@@ -180,6 +193,7 @@ class Repl:
 
     # -- the loop ------------------------------------------------------------
     async def loop(self) -> int:
+        self._loop = asyncio.get_running_loop()
         report, self.runner.report = self.runner.report, self.report
         out, self.runner.out = self.runner.out, self.emit
         self.runner.notice = self.note
@@ -225,25 +239,23 @@ class Repl:
 
     async def handle(self, line: str) -> None:
         """Run one line: the prompt's own dot-commands here, the rest through
-        the runner; Ctrl-C abandons it, a lost connection is a message."""
-        words = line.split()
-        if words[:1] == [".connect"] and not self.runner.in_transaction:
-            await self.connect(words[1] if len(words) > 1 else None)
+        the runner (which asks, through :meth:`ask_from_worker`, before what
+        stops or destroys the VM); Ctrl-C abandons it, a lost connection is
+        a message."""
+        if await self._own_dot_command(line):
             return
-        if words[:1] == [".pager"] and not self.runner.in_transaction:
-            self.set_pager(words[1:])
-            return
-        if not await self.confirmed(line) or not await self.masked_secrets_typed(line):
+        if not await self.masked_secrets_typed(line):
             self.note("not run")
             return
         if asks_to_quit(self.request_of(line)):
             self._quit_asked = True
         conn = self.runner.connection
-        with self._paged():
+        async with self._paged():
             self._running = True
             try:
                 await asyncio.get_running_loop().run_in_executor(
-                    None, self.runner.run_line, line, None)
+                    None, functools.partial(self.runner.run_line, line, None,
+                                            ask=self.ask_from_worker))
             except Interrupted:
                 self.note("interrupted")
             except ConnectError as error:
@@ -264,16 +276,39 @@ class Repl:
                     secrets.forget()
         self._on_activity()  # events that came as the line ended
 
-    async def confirmed(self, line: str) -> bool:
-        """Ask before a command that stops or destroys the VM (the one table in
-        :mod:`qmpshell.runner.safety`), unless ``--yes``; only a person is asked."""
-        if self.settings.yes or self.runner.in_transaction:
+    async def _own_dot_command(self, line: str) -> bool:
+        """Carry out a dot-command the registry gives to the prompt (True),
+        or leave the line to the runner (False)."""
+        if not line.lstrip().startswith(".") or self.runner.in_transaction:
+            return False
+        try:
+            dot = parse_dot(line)
+        except ParseError:
+            return False  # the runner says what is wrong, with a suggestion
+        handler = self._own.get(dot.spec.name)
+        if handler is None:
+            return False
+        try:
+            arguments = dot.arguments()
+        except ParseError as error:
+            self.error(str(error))
             return True
-        from qmpshell.runner.safety import confirmation_prompt, is_yes
+        await handler(arguments)
+        return True
 
-        question = confirmation_prompt(self.request_of(line))
-        if not question:
-            return True
+    def ask_from_worker(self, question: str) -> bool:
+        """The runner's ``ask``: called on the worker thread that runs the
+        line, it puts the question at the terminal on the prompt's loop and
+        waits for the answer."""
+        assert self._loop is not None, "asked outside the prompt's loop"
+        future = asyncio.run_coroutine_threadsafe(self.ask(question), self._loop)
+        return future.result()
+
+    async def ask(self, question: str) -> bool:
+        """A yes/no question at the terminal: only 'y' or 'yes' is yes, and
+        only keys typed after it was asked answer it."""
+        from qmpshell.runner.safety import is_yes
+
         self.pending.add(typed_ahead(self.session.input))
         try:
             asker: PromptSession[str] = PromptSession(
@@ -370,31 +405,34 @@ class Repl:
             return
         self.error(str(error))
 
-    def set_pager(self, words: list[str]) -> None:
-        if words and words[0] in ("on", "off"):
-            self.pager = words[0] == "on"
-        elif words:
-            self.error(".pager on|off")
-            return
+    async def set_pager(self, on: bool | None) -> None:
+        """``.pager on|off`` (None: say which)."""
+        if on is not None:
+            self.pager = on
         self.note(f"pager {'on' if self.pager else 'off'}")
 
-    @contextlib.contextmanager
-    def _paged(self) -> Iterator[list[str]]:
-        """With ``.pager on``: collect the line's output and show it through a
-        pager when it is taller than the terminal."""
+    @contextlib.asynccontextmanager
+    async def _paged(self) -> AsyncIterator[None]:
+        """With ``.pager on``: collect the line's output and show it through
+        the pager when it is taller than the terminal; the loop goes on
+        meanwhile, events held until the pager exits."""
         if not self.pager:
-            yield []
+            yield
             return
         collected: list[str] = []
         out, self.runner.out = self.runner.out, collected.append
         try:
-            yield collected
+            yield
         finally:
             self.runner.out = out
             text = "\n".join(collected)
             rows = shutil.get_terminal_size().lines
             if text and text.count("\n") + 1 >= rows:
-                show_in_pager(text)
+                self._paging = True
+                try:
+                    await page(text, self._pager, out)
+                finally:
+                    self._paging = False
             elif text:
                 out(text)
 
@@ -452,7 +490,7 @@ class Repl:
     def _on_activity(self) -> None:
         """Events arrived or a connection went (on the loop): print them
         unless a line is running (its worker prints them in order)."""
-        if self._running or self._closing or self.runner.connection is None:
+        if self._running or self._paging or self._closing or self.runner.connection is None:
             return
         self.runner.drain_events()
         for member in self.runner.vms:
@@ -790,13 +828,3 @@ def make_style(name: str) -> Any:
     except ClassNotFound:
         pygments_style = style_from_pygments_cls(get_style_by_name("default"))
     return merge_styles([pygments_style, Style.from_dict(UI_STYLE)])
-
-
-def show_in_pager(text: str) -> None:
-    """Page ``text`` with less (or more), straight to the terminal."""
-    sys.stdout.flush()
-    command = ["less", "-R", "-F", "-X"] if shutil.which("less") else ["more"]
-    try:
-        subprocess.run(command, input=text.encode(), check=False)
-    except OSError:
-        print(text)

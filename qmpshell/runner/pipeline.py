@@ -11,6 +11,7 @@ API::
     runner = Runner(settings, parser=..., connection=conn_or_None,
                     out=print_text, report=show_error)
     ok = runner.run_line("stop", where="session.qmp:3")  # False: the line failed
+    runner.run_line("quit", ask=ask_person)  # the prompt: ask before what stops the VM
     runner.run_lines(lines, name="session.qmp")  # numbered, honours -e and .quit
     runner.finish(where)          # end of input: an unterminated transaction( fails
     runner.in_transaction         # inside a multi-line transaction( (TRANS> prompt)
@@ -29,6 +30,12 @@ timed out too).  A line refused before anything was sent (it did not parse,
 or named an unknown command) is not written; nor is a line abandoned with
 Ctrl-C or cut short by a lost connection.  A multi-line ``transaction(`` is
 written as one line when its ``)`` sends it.
+
+Confirmation happens here, once, on what is about to be sent: after the
+line was parsed, and for a multi-line ``transaction(`` when its ``)`` closes
+it.  The caller hands in an ``ask`` callable (the prompt does; scripts do
+not, and nothing is asked); ``--yes`` or ``confirm = false`` turns it off.
+The table of what needs a yes is :mod:`qmpshell.runner.safety`.
 
 It is synchronous and talks to any
 :class:`~qmpshell.wire.connection.QmpConnection`: the prompt runs each line
@@ -49,6 +56,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from qmpshell.debug import note
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
 from qmpshell.runner.fleet import ConnectionSet, Member, default_name, split_target
 from qmpshell.runner.render import HMP_COMMAND, Renderer
@@ -57,19 +65,12 @@ from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings, split_named
 from qmpshell.shorthand.dotcommands import (
     DotCommand,
+    RecordSpec,
+    SchemaSpec,
     WaitSpec,
     WatchSpec,
     check_wait,
-    parse_connect,
     parse_dot,
-    parse_format,
-    parse_nothing,
-    parse_record,
-    parse_schema,
-    parse_seconds,
-    parse_vm,
-    parse_wait,
-    parse_watch,
 )
 from qmpshell.wire.connection import QmpConnection
 
@@ -83,6 +84,8 @@ if TYPE_CHECKING:
 
 Sink = Callable[[str], None]
 Report = Callable[[QmpShellError, "str | None"], None]
+Ask = Callable[[str], bool]
+"""Puts a yes/no question to a person; True for yes."""
 
 EVENT_SLICE = 0.05
 """Seconds a wait on one VM lasts before the others' events are printed."""
@@ -151,6 +154,26 @@ class Runner:
         self.stopped = False
         self.where: str | None = None
         self._own_seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+        self._ask: Ask | None = None
+        self._dot_handlers: dict[str, Callable[[DotCommand], bool]] = {
+            ".help": lambda dot: self._help(dot.arguments()),
+            ".wait": self._dot_wait,
+            ".sleep": self._dot_sleep,
+            ".echo": self._dot_echo,
+            ".hmp": lambda dot: self._hmp(dot.arguments()),
+            ".quit": self._dot_quit,
+            ".connect": self._dot_vms,
+            ".disconnect": self._dot_vms,
+            ".use": self._dot_vms,
+            ".vms": self._dot_vms,
+            ".record": lambda dot: self._dot_record(dot.arguments()),
+            ".schema": lambda dot: self._dot_schema(dot.arguments()),
+            ".watch": lambda dot: self._watch(dot.arguments()),
+            ".jobs": self._dot_jobs,
+            ".format": lambda dot: self._dot_format(dot.arguments()),
+        }
+        """The dot-commands of :data:`~qmpshell.shorthand.dotcommands.DOT_COMMANDS`
+        that run in scripts, carried out here; the others are the prompt's."""
 
     # -- several VMs -------------------------------------------------------
     @property
@@ -344,9 +367,13 @@ class Runner:
                           where)
 
     # -- one line --------------------------------------------------------
-    def run_line(self, line: str, where: str | None = None) -> bool:
-        """Run one line; False when it failed (the failure is reported)."""
+    def run_line(self, line: str, where: str | None = None, *, ask: Ask | None = None) -> bool:
+        """Run one line; False when it failed (the failure is reported).
+
+        ``ask`` puts the question before a request that stops or destroys
+        the VM (None: nobody to ask, nothing is asked)."""
         self.where = where
+        self._ask = ask
         try:
             return self._dispatch(line, where)
         except (ParseError, QMPError) as error:
@@ -356,6 +383,7 @@ class Runner:
         except QmpShellError as error:
             return self._fail(error, where)
         finally:
+            self._ask = None
             self.drain_events()
 
     def _dispatch(self, line: str, where: str | None) -> bool:
@@ -451,6 +479,9 @@ class Runner:
             self.out(self._request_renderer.request(request))
             self._record(request, typed)
             return True
+        if not self._confirmed(request):
+            self._note("not run")
+            return True
         request = unmask(request, self.secrets, self.where)  # the mask is never sent
         if self.settings.verbose:
             self.out(self.renderer_for(self.vms.current).request(request))
@@ -465,6 +496,24 @@ class Runner:
         if isinstance(error, dict):
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
+
+    def _confirmed(self, request: dict[str, Any]) -> bool:
+        """Whether to send ``request``: yes unless it is in the safety table
+        and the person asked says no (see the module doc)."""
+        from qmpshell.runner.safety import confirmation_prompt
+
+        question = confirmation_prompt(request)
+        if not question:
+            return True
+        if self.settings.yes:
+            note("confirm", "not asked (--yes or confirm = false): %s", question.strip())
+            return True
+        if self._ask is None:
+            note("confirm", "not asked (nobody to ask: a script): %s", question.strip())
+            return True
+        answer = self._ask(question)
+        note("confirm", "asked %r: %s", question.strip(), "yes" if answer else "no")
+        return answer
 
     def render_reply(self, command: str, reply: dict[str, Any]) -> str:
         """A reply as text: a table for the commands that have one (with
@@ -483,36 +532,28 @@ class Runner:
 
     # -- dot-commands ----------------------------------------------------
     def _dot(self, dot: DotCommand) -> bool:
-        if dot.name in ("use", "vms", "connect", "disconnect"):
-            return self._dot_vms(dot)
-        if dot.name == "quit":
-            self.stopped = True
-            return True
-        if dot.name == "echo":
-            self.out(self.renderer.text(dot.rest))
-            self._record(None, f".echo {dot.rest}")
-            return True
-        if dot.name == "help":
-            return self._help(dot.rest)
-        if dot.name == "hmp":
-            if not dot.rest:
-                raise ParseError(".hmp needs a monitor command, e.g. .hmp info status")
-            return self._hmp(dot.rest)
-        if dot.name == "sleep":
-            self._pump(parse_seconds(dot.rest))
-            self._record(None, f".sleep {dot.rest}")
-            return True
-        if dot.name == "record":
-            return self._dot_record(dot.rest)
-        if dot.name == "schema":
-            return self._dot_schema(dot.rest)
-        if dot.name == "format":
-            return self._dot_format(dot.rest)
-        if dot.name == "jobs":
-            return self._dot_jobs(dot.rest)
-        if dot.name == "watch":
-            return self._watch(parse_watch(dot.rest))
-        spec = check_wait(parse_wait(dot.rest), self.schema)
+        """A dot-command by the registry: its handler here, or the prompt's."""
+        handler = self._dot_handlers.get(dot.spec.name)
+        if handler is None:
+            raise ParseError(f"{dot.spec.name} works at the prompt only")
+        return handler(dot)
+
+    def _dot_quit(self, dot: DotCommand) -> bool:
+        self.stopped = True
+        return True
+
+    def _dot_echo(self, dot: DotCommand) -> bool:
+        self.out(self.renderer.text(dot.arguments()))
+        self._record(None, f".echo {dot.rest}")
+        return True
+
+    def _dot_sleep(self, dot: DotCommand) -> bool:
+        self._pump(dot.arguments())
+        self._record(None, f".sleep {dot.rest}")
+        return True
+
+    def _dot_wait(self, dot: DotCommand) -> bool:
+        spec = check_wait(dot.arguments(), self.schema)
         try:
             self._wait(spec)
         except ConnectError:
@@ -526,19 +567,19 @@ class Runner:
     def _dot_vms(self, dot: DotCommand) -> bool:
         """``.use``, ``.vms``, ``.connect`` (in scripts) and ``.disconnect``."""
         if dot.name == "vms":
-            parse_nothing(".vms")(dot.rest)
+            dot.arguments()  # it takes none
             self.out(self.renderer.text(self.vms_table() if len(self.vms) else
                                         "no VMs connected"))
             return True
         if dot.name == "use":
-            member = self.use(parse_vm(dot.rest))
+            member = self.use(dot.arguments())
             self._note(f"plain lines go to {member.name}")
         elif dot.name == "disconnect":
-            member = self.detach(parse_vm(dot.rest))
+            member = self.detach(dot.arguments())
             member.connection.close()
             self._note(f"disconnected from {member.name}")
         else:
-            self._dot_connect(parse_connect(dot.rest))
+            self._dot_connect(dot.arguments())
         self._record(None, f".{dot.name} {dot.rest}".rstrip())
         return True
 
@@ -584,8 +625,7 @@ class Runner:
             self.attach(name, conn, schema)
         self._note(f"connected to {name} ({address})")
 
-    def _dot_record(self, rest: str) -> bool:
-        spec = parse_record(rest)
+    def _dot_record(self, spec: RecordSpec) -> bool:
         if spec.path is not None:
             self.start_recording(spec.path)
             self._note(f"recording to {spec.path}")
@@ -598,8 +638,7 @@ class Runner:
             self.out(self.renderer.text(state))
         return True
 
-    def _dot_schema(self, rest: str) -> bool:
-        spec = parse_schema(rest)
+    def _dot_schema(self, spec: SchemaSpec) -> bool:
         if spec.save_to is None:
             self.out(self.renderer.text(describe_schema(self.schema)))
             return True
@@ -616,8 +655,7 @@ class Runner:
         self._note(f"schema saved to {spec.save_to} (load it with --schema {spec.save_to})")
         return True
 
-    def _dot_format(self, rest: str) -> bool:
-        chosen = parse_format(rest)
+    def _dot_format(self, chosen: str | None) -> bool:
         if chosen is None:
             self.out(self.renderer.text(f"format {self.format}"))
         else:
@@ -625,10 +663,9 @@ class Runner:
             self._note(f"format {chosen}")
         return True
 
-    def _dot_jobs(self, rest: str) -> bool:
+    def _dot_jobs(self, dot: DotCommand) -> bool:
         """``.jobs``: the jobs and the migration, in one table, once."""
-        if rest:
-            raise ParseError(".jobs takes no arguments")
+        dot.arguments()  # it takes none
         if self.connection is None:
             return True
         replies = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,15 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 from qmpshell.errors import ParseError
 from qmpshell.prompt.app import PromptLexer, Repl, run
 from qmpshell.runner.fleet import ConnectionSet
+from qmpshell.runner.safety import confirmation_prompt
 from qmpshell.schema.model import Command, Schema
 from qmpshell.settings import Settings
 
 
 class FakeRunner:
-    """Records lines; 'transaction(' opens and ')' closes a transaction."""
+    """Records lines; 'transaction(' opens and ')' closes a transaction; a
+    line in the safety table is put to ``ask`` first, as the runner does
+    (unless ``yes``), and recorded only when the answer is yes."""
 
     def __init__(self) -> None:
         self.schema = Schema(commands={"query-status": Command("query-status", "empty"),
@@ -37,8 +41,15 @@ class FakeRunner:
         self.out: Any = print
         self.report: Any = None
         self.terminal: Any = None
+        self.notice: Any = None
+        self.yes = False
 
-    def run_line(self, line: str, where: str | None = None) -> bool:
+    def run_line(self, line: str, where: str | None = None, *,
+                 ask: Callable[[str], bool] | None = None) -> bool:
+        question = confirmation_prompt({"execute": line.strip()})
+        if question and ask is not None and not self.yes and not ask(question):
+            self.notice("not run")
+            return True
         self.lines.append(line)
         text = line.strip()
         if text == "transaction(":
@@ -152,7 +163,8 @@ def test_destructive_command_asks_first(tmp_path: Path) -> None:
     assert "quit: this stops QEMU" in screen and "not run" in screen
     assert runner.lines == ["quit"]  # only the confirmed one ran
     runner = FakeRunner()
-    drive("quit\r\x04", runner, tmp_path, yes=True)
+    runner.yes = True
+    drive("quit\r\x04", runner, tmp_path)
     assert runner.lines == ["quit"]
 
 

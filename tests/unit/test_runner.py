@@ -179,3 +179,73 @@ def test_dry_run_needs_no_connection() -> None:
     runner, sinks = runner_for(None)
     assert runner.run_line("stop", None)
     assert sinks.out == ['{"execute": "stop"}']
+
+
+# -- confirmation: once, on what is about to be sent ----------------------------
+
+class Person:
+    """Answers the runner's questions, keeping them."""
+
+    def __init__(self, *answers: bool) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+
+    def __call__(self, question: str) -> bool:
+        self.asked.append(question)
+        return self.answers.pop(0)
+
+
+def test_a_transaction_typed_over_lines_is_asked_about_when_it_closes() -> None:
+    conn = FakeConnection()
+    runner, sinks = runner_for(conn)
+    notes: list[str] = []
+    runner.notice = notes.append
+    person = Person(False)
+    for line in ("transaction(", "drive-backup device=d target=/t sync=full", ")"):
+        assert runner.run_line(line, None, ask=person)
+        if line != ")":
+            assert person.asked == []  # nothing to ask about until ')' closes it
+    assert person.asked == ["transaction: drive-backup: this overwrites the target image. "
+                            "Run it? [y/N] "]
+    assert conn.sent == [] and notes == ["not run"] and not runner.in_transaction
+    assert not runner.failed and sinks.errors == []
+    person = Person(True)
+    for line in ("transaction(", "drive-backup device=d target=/t sync=full", ")"):
+        runner.run_line(line, None, ask=person)
+    assert [r["execute"] for r in conn.sent] == ["transaction"] and len(person.asked) == 1
+
+
+def test_one_line_and_hmp_are_asked_about_too_and_harmless_lines_are_not() -> None:
+    conn = FakeConnection()
+    runner, _ = runner_for(conn)
+    person = Person(False, False, False)
+    runner.run_line("transaction( drive-backup device=d target=/t sync=full )", None,
+                    ask=person)
+    runner.run_line(".hmp system_reset", None, ask=person)
+    runner.run_line("quit", None, ask=person)
+    runner.run_line("query-status", None, ask=person)
+    assert len(person.asked) == 3 and conn.sent == [{"execute": "query-status"}]
+
+
+def test_scripts_and_yes_are_not_asked() -> None:
+    conn = FakeConnection()
+    runner, _ = runner_for(conn)
+    runner.run_lines(["system_reset"], "s")  # a script: nobody to ask
+    runner, _ = runner_for(conn, yes=True)
+    person = Person()
+    runner.run_line("system_reset", None, ask=person)
+    assert person.asked == [] and [r["execute"] for r in conn.sent] == ["system_reset"] * 2
+
+
+# -- dot-commands: the registry's, carried out here or at the prompt --------------
+
+def test_every_script_dot_command_has_a_handler_and_prompt_ones_say_so() -> None:
+    from qmpshell.shorthand.dotcommands import DOT_COMMANDS
+
+    runner, sinks = runner_for(FakeConnection())
+    assert set(runner._dot_handlers) == {d.name for d in DOT_COMMANDS if d.in_scripts}
+    assert not runner.run_line(".pager on", "s:1")
+    assert not runner.run_line(".conect /tmp/x", "s:2")
+    assert sinks.errors == [(".pager works at the prompt only", "s:1"),
+                            ("column 1: unknown dot-command .conect (did you mean .connect?)",
+                             "s:2")]
