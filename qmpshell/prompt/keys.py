@@ -37,7 +37,9 @@ class TabKey:
 
     First Tab: a lone candidate is inserted (then what may follow it is
     shown); several insert their common start and show the menu, nothing
-    selected.  A Tab on that menu moves through it."""
+    selected.  A Tab on that menu moves through it.  Where the names come
+    from the server and are not known yet, the Tab takes effect when they
+    come (the line unchanged), or not at all past the look-up's deadline."""
 
     def __init__(self, source: TabSource, completer: Completer | None = None) -> None:
         self._source = source
@@ -51,6 +53,13 @@ class TabKey:
             buffer.complete_next()
             return
         prefix, choice = self._source(buffer.document)
+        if choice.text is None and not choice.menu and self._completer is not None:
+            # nothing known yet: Tab takes effect when the server answers
+            get_app().create_background_task(self._when_known(buffer, buffer.document))
+            return
+        self._apply(buffer, prefix, choice)
+
+    def _apply(self, buffer: Buffer, prefix: str, choice: TabChoice) -> None:
         if choice.text is not None:
             buffer.delete_before_cursor(len(prefix))
             buffer.insert_text(choice.text, fire_event=False)
@@ -60,8 +69,23 @@ class TabKey:
         elif choice.text is not None:
             self._menu = None
             self._show_what_follows(buffer)
-        elif self._completer is not None:  # nothing known yet: the server's answer, when it comes
-            get_app().create_background_task(self._refresh(buffer, buffer.document))
+
+    async def _when_known(self, buffer: Buffer, document: Document) -> None:
+        """Tab once the server's names are in (within the look-up's
+        deadline), unless the line changed meanwhile."""
+        found = await self._complete(document)
+        if buffer.document != document or not found:
+            return
+        prefix, choice = self._source(document)
+        if choice.text is None and not choice.menu:
+            show_menu(buffer, found)  # names only the slow way knows
+        else:
+            self._apply(buffer, prefix, choice)
+
+    async def _complete(self, document: Document) -> list[Completion]:
+        assert self._completer is not None
+        event = CompleteEvent(completion_requested=True)
+        return [c async for c in self._completer.get_completions_async(document, event)]
 
     def _show_what_follows(self, buffer: Buffer) -> None:
         """After a lone candidate: the menu of what comes next (argument
@@ -74,9 +98,7 @@ class TabKey:
             get_app().create_background_task(self._refresh(buffer, buffer.document))
 
     async def _refresh(self, buffer: Buffer, document: Document) -> None:
-        assert self._completer is not None
-        event = CompleteEvent(completion_requested=True)
-        found = [c async for c in self._completer.get_completions_async(document, event)]
+        found = await self._complete(document)
         state = buffer.complete_state
         if buffer.document != document or not found:
             return
