@@ -277,6 +277,9 @@ class Runner:
                 members, lambda m, c: self._run_as(m, c, line, where), self._threads,
                 separate_events=gathered)
         else:
+            if not self._confirmed_everywhere(members, line):
+                self._note("not run")
+                return True
             captures = fanout.send_everywhere(
                 members, lambda schema: self._parse_alone(schema, line), where,
                 schema_of=self._schema_of, renderer_for=self.renderer_for,
@@ -291,6 +294,16 @@ class Runner:
             return True
         self.failed = True
         return False
+
+    def _confirmed_everywhere(self, members: list[Member], line: str) -> bool:
+        """``@TARGET line``: one question for every VM the line goes to,
+        asked about the request as the first VM's schema reads it."""
+        for member in members:
+            request = self._parse_alone(self._schema_of(member), line)
+            if isinstance(request, dict):
+                names = ", ".join(m.name for m in members)
+                return self._confirmed(request, f" (on {names})" if len(members) > 1 else "")
+        return True
 
     def _schema_of(self, member: Member) -> Schema:
         return member.schema or self._shared_schema or Schema()
@@ -497,12 +510,15 @@ class Runner:
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
 
-    def _confirmed(self, request: dict[str, Any]) -> bool:
+    def _confirmed(self, request: dict[str, Any], where: str = "") -> bool:
         """Whether to send ``request``: yes unless it is in the safety table
-        and the person asked says no (see the module doc)."""
+        and the person asked says no (see the module doc); ``where`` names
+        the VMs of an ``@TARGET`` line."""
         from qmpshell.runner.safety import confirmation_prompt
 
         question = confirmation_prompt(request)
+        if where:
+            question = question.replace(". Run it?", f"{where}. Run it?", 1)
         if not question:
             return True
         if self.settings.yes:

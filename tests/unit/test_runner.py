@@ -249,3 +249,19 @@ def test_every_script_dot_command_has_a_handler_and_prompt_ones_say_so() -> None
     assert sinks.errors == [(".pager works at the prompt only", "s:1"),
                             ("column 1: unknown dot-command .conect (did you mean .connect?)",
                              "s:2")]
+
+
+def test_a_line_for_several_vms_is_asked_about_once() -> None:
+    one, two = FakeConnection(), FakeConnection()
+    runner, _ = runner_for(one)
+    runner.attach("two", two)
+    notes: list[str] = []
+    runner.notice = notes.append
+    person = Person(False, True)
+    assert runner.run_line("@all system_reset", None, ask=person)
+    assert one.sent == [] and two.sent == [] and notes == ["not run"]
+    runner.run_line("@all system_reset", None, ask=person)
+    assert [len(c.sent) for c in (one, two)] == [1, 1]
+    assert len(person.asked) == 2 and "(on fake, two). Run it?" in person.asked[0]
+    runner.run_line("@all query-status", None, ask=person)
+    assert len(person.asked) == 2
