@@ -46,6 +46,7 @@ from pygments.util import ClassNotFound
 from qmpshell.errors import ConnectError, ParseError, QmpShellError
 from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
+from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
 from qmpshell.prompt.pager import LESS, Pager, page
@@ -115,9 +116,12 @@ class Repl:
         self._own: dict[str, Callable[[Any], Awaitable[None]]] = {
             ".connect": self.connect,
             ".pager": self.set_pager,
+            ".events": self.show_folded,
         }
         """The dot-commands only a person at the prompt can use (the
         registry's ``in_scripts=False``), carried out here."""
+        self.events_view: EventView | None = None
+        """Events above the prompt, paced, while the prompt runs."""
         self._reconnect = reconnect
         self._schemas = schemas
         self._schema_task: asyncio.Task[None] | None = None
@@ -195,7 +199,10 @@ class Repl:
     async def loop(self) -> int:
         self._loop = asyncio.get_running_loop()
         report, self.runner.report = self.runner.report, self.report
-        out, self.runner.out = self.runner.out, self.emit
+        view = self.events_view = EventView(lambda event: self.runner.renderer.event(event),
+                                            self.emit, asyncio.get_running_loop())
+        out, self.runner.out = self.runner.out, view.write
+        self.runner.event_sink = view.add
         self.runner.notice = self.note
         terminal = getattr(self.runner, "terminal", None)
         if terminal is not None:  # progress lines take the path output takes
@@ -223,6 +230,9 @@ class Repl:
         finally:
             self._closing = True
             self.runner.report = report
+            self.runner.event_sink = None
+            view.close()
+            self.events_view = None
             self.runner.out = out
             self.runner.notice = None
             if terminal is not None:
@@ -367,7 +377,10 @@ class Repl:
         text = visible(text)
         if color and self.settings.color:
             text = f"\x1b[{color}m{text}\x1b[0m"
-        self.emit(text)
+        if self.events_view is not None:
+            self.events_view.write(text)  # after the events that came before it
+        else:
+            self.emit(text)
 
     def emit(self, text: str) -> None:
         """One message (the runner's output, the prompt's notes): through
@@ -404,6 +417,21 @@ class Repl:
             self.print(f"warning: {error}", "33")
             return
         self.error(str(error))
+
+    async def show_folded(self, _arguments: object = None) -> None:
+        """``.events``: the events folded while they came too fast to read."""
+        kept, not_kept = self.events_view.take_folded() if self.events_view else ([], 0)
+        if not kept and not not_kept:
+            self.note("no folded events")
+            return
+        if not_kept:
+            self.note(f"{not_kept:,} older folded events were not kept "
+                      f"(the newest {len(kept):,} are)")
+        text = "\n".join(kept)
+        if self.pager or text.count("\n") + 1 >= shutil.get_terminal_size().lines:
+            await page(text, self._pager, self.emit)
+        else:
+            self.emit(text)
 
     async def set_pager(self, on: bool | None) -> None:
         """``.pager on|off`` (None: say which)."""

@@ -135,6 +135,9 @@ class Runner:
         if connection is not None:
             self.attach(name or default_name(connection.name), connection, schema)
         self.out = out
+        self.event_sink: Callable[[dict[str, Any], Callable[[], str]], None] | None = None
+        """Where events go instead of ``out``, with how to render one (the
+        prompt's paced view)."""
         self.report = report
         self.renderer = renderer or Renderer(settings.pretty, settings.color, settings.style,
                                              show_secrets=settings.show_secrets)
@@ -800,7 +803,11 @@ class Runner:
         (member.seen if member is not None else self._own_seen).append(event)
         if self._live is not None and self._live.event(event):
             return  # folded into a progress line
-        (self.event_out or self._show)(self.renderer_for(member).event(event))
+        renderer = self.renderer_for(member)
+        if self.event_sink is not None:  # the prompt paces them for a person
+            self.event_sink(event, lambda: renderer.event(event))
+            return
+        (self.event_out or self._show)(renderer.event(event))
 
     def drain_events(self) -> None:
         """Print the events that arrived and were not printed yet, from

@@ -395,6 +395,8 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
     DotSpec(".pager", ".pager [on|off]",
             "replies taller than the terminal through $PAGER (else less)", parse_pager,
             in_scripts=False, completes=(("on", "off"),)),
+    DotSpec(".events", ".events", "show the events folded at the prompt because they "
+            "came faster than anyone reads", parse_nothing(".events"), in_scripts=False),
     DotSpec(".record", ".record [FILE|off]", "append executed lines to a file",
             parse_record, completes=("file",)),
     DotSpec(".schema", ".schema [save FILE]", "where the schema came from, or save the server's",

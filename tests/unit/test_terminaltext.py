@@ -93,24 +93,18 @@ def test_completion_menu_shows_escapes() -> None:
     assert completion.display_meta_text == "block ^[]0;PWNED^G"
 
 
-def test_messages_at_the_prompt_show_escapes(capsys: object) -> None:
-    import io
-    import sys
+def test_messages_at_the_prompt_show_escapes() -> None:
     from types import SimpleNamespace
 
     from qmpshell.prompt.app import Repl
 
-    repl = SimpleNamespace(settings=SimpleNamespace(color=True),
-                           emit=lambda text: sys.stdout.write(text + "\n"))
-    out = io.StringIO()
-    saved, sys.stdout = sys.stdout, out
-    try:
-        Repl.print(repl, f"connection lost: {HOSTILE}", "31")  # type: ignore[arg-type]
-    finally:
-        sys.stdout = saved
-    text = out.getvalue()
-    assert text.startswith("\x1b[31m") and text.endswith("\x1b[0m\n")
-    assert no_controls(text[len("\x1b[31m"):-len("\x1b[0m\n")])
+    written: list[str] = []
+    repl = SimpleNamespace(settings=SimpleNamespace(color=True), events_view=None,
+                           emit=written.append)
+    Repl.print(repl, f"connection lost: {HOSTILE}", "31")  # type: ignore[arg-type]
+    [text] = written
+    assert text.startswith("\x1b[31m") and text.endswith("\x1b[0m")
+    assert no_controls(text[len("\x1b[31m"):-len("\x1b[0m")])
 
 
 def test_a_huge_reply_is_printed_plain_not_coloured_for_minutes() -> None:
