@@ -628,6 +628,8 @@ class Runner:
         if self.connector is None:
             raise QmpShellError(".connect is not available here")
         name, address, replaced = self.connect_plan(spec)
+        note("connect", ".connect: %s at %s (%s)", name, address,
+             "replacing its connection" if replaced is not None else "one more VM")
         reopen = getattr(replaced.connection, "reopen", None) if replaced else None
         if reopen is not None and address == replaced.connection.name:  # type: ignore[union-attr]
             conn = reopen()  # a libvirt guest: through libvirt again

@@ -30,3 +30,12 @@ def test_debug_says_why_the_server_schema_is_not_read(qemu: QemuProcess) -> None
     run = qmpshell("--debug", "-H", sock(qemu), "-c", "info status")
     assert run.returncode == 0, run.stderr
     assert "not reading the server's schema: HMP mode" in run.stderr
+
+
+def test_debug_says_why_nothing_was_asked(qemu: QemuProcess) -> None:
+    run = qmpshell("--debug", sock(qemu), "-c", "device_del id=nothing-here")
+    assert run.returncode == 1  # QEMU: no such device
+    assert ("qmpshell.confirm: not asked (nobody to ask: a script): device_del: "
+            "this unplugs the device") in run.stderr
+    run = qmpshell("--debug", "--yes", sock(qemu), "-c", "device_del id=nothing-here")
+    assert "qmpshell.confirm: not asked (--yes or confirm = false)" in run.stderr
