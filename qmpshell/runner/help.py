@@ -90,6 +90,7 @@ def command_list(schema: Schema, docs: DocsTable | None = None) -> str:
         out.append(_fit(f"  {spec.name:<12}{spec.summary}{where}"))  # '.help .NAME': whole
     out.append("")
     out.append("'.help CMD' or 'CMD ?' shows a command's arguments and an example.")
+    out.append("'@NAME line', '@all line', '@GLOB line': a line on other VMs (.vms).")
     return "\n".join(out)
 
 
