@@ -128,7 +128,10 @@ class _Line:
     def first(self, word: str, at: int, following: str) -> Iterator[Token]:
         """The first word of a line or of a transaction action."""
         self.role = "args"
-        if word.startswith(".") and not self.transaction:
+        if word.startswith("@") and len(word) > 1 and not self.transaction:
+            self.role = "first"  # @VM line: the line after it is read as usual
+            yield at, Name.Label, word
+        elif word.startswith(".") and not self.transaction:
             self.role = "dot-args"
             yield at, Keyword.Pseudo, word
         elif word == "transaction(" and not self.transaction:

@@ -118,3 +118,11 @@ def test_hash_inside_a_word_is_text_as_the_parser_reads_it() -> None:
     assert tokens(".echo a#b #c") == [(Keyword.Pseudo, ".echo"), (String.Other, "a#b"),
                                       (Comment.Single, "#c")]
     assert tokens("cmd x=1 #c\n#d")[-2:] == [(Comment.Single, "#c"), (Comment.Single, "#d")]
+
+
+def test_a_vm_target_then_the_line_as_usual() -> None:
+    assert tokens("@vm1 block_resize size=1G") == [
+        (Name.Label, "@vm1"), (Name.Function, "block_resize"),
+        (Name.Attribute, "size"), (Operator, "="), (Number, "1G")]
+    assert tokens("@all .hmp info status")[:2] == [(Name.Label, "@all"),
+                                                   (Keyword.Pseudo, ".hmp")]
