@@ -289,7 +289,15 @@ def run_script(settings: Settings) -> int:
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
         if opened:
             (name, first, _), rest = opened[0], opened[1:]
-            runner = make_runner(settings, schema_of(first), first, name=name)
+            recheck = None
+            first_schema = bundled
+            if wants_live_schema(settings):
+                first_schema, recheck = script_schema(first, bundled)
+            runner = make_runner(settings, first_schema, first, name=name)
+            if recheck is not None:
+                checked_runner, checked_first, check = runner, first, recheck
+                runner.recheck_schema = lambda: (
+                    check() if checked_runner.connection is checked_first else None)
         else:  # the script connects with .connect
             runner, rest = make_runner(settings, bundled, None), []
         for name, other, explicit in rest:
@@ -328,6 +336,56 @@ def explained(error: ConnectError, settings: Settings) -> QmpShellError:
         return CommandTimeout(f"{error} (the default for scripts; --timeout S changes it, "
                               "--timeout 0 waits without end)")
     return error
+
+
+def script_schema(conn: QmpConnection, bundled: Schema
+                  ) -> tuple[Schema, Callable[[], Schema | None] | None]:
+    """The server's schema for a script, and how to check it later: the
+    cached one at once when the cache knows this QEMU build, compared with
+    the server's own (``query-qmp-schema``, which QEMU takes a while to
+    build) only when a line is refused, so that a QEMU rebuilt with the same
+    version string replaces its entry and the line runs again; else the
+    freshly introspected one, with nothing left to check."""
+    from qmpshell.schema.introspect import live_schemas
+
+    stream = live_schemas(blocking_execute(conn), conn.greeting, bundled, schema_cache_dir())
+
+    def close() -> None:
+        with contextlib.suppress(Exception):
+            finish_now(stream.aclose())
+
+    try:
+        first = finish_now(anext(stream, None))
+    except ConnectError:
+        close()
+        raise
+    except QmpShellError as error:
+        close()
+        note("schema", "the server's schema could not be read (%s): bundled table kept", error)
+        return bundled, None
+    if first is None:
+        close()
+        return bundled, None
+    schema = labelled(first, conn)
+    note("schema", "using the server's schema: %s, %d commands", schema.source,
+         len(schema.commands))
+
+    def recheck() -> Schema | None:
+        try:
+            fresh = finish_now(anext(stream, None))
+        except ConnectError:
+            raise
+        except QmpShellError:
+            return None
+        finally:
+            close()
+        if fresh is None:
+            note("schema", "a line was refused; the server's schema is the cached one")
+            return None
+        note("schema", "a line was refused; the server's schema changed: reloaded")
+        return labelled(fresh, conn)
+
+    return schema, recheck
 
 
 def blocking_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
@@ -761,6 +819,9 @@ def progress_terminal(settings: Settings) -> Terminal | None:
     --progress, never stdout; nowhere with --no-progress."""
     if settings.progress is False:
         return None
+    stderr_tty = _isatty(sys.stderr)
+    if not settings.interactive and settings.progress is None and not stderr_tty:
+        return None  # before the import: scripts off a terminal never need it
     from qmpshell.runner.live import Terminal
 
     if settings.interactive:

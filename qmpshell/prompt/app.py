@@ -130,6 +130,7 @@ class Repl:
         self._running = False
         self._paging = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lines_run = 0
         self._closing = False
         self._greeted = False
         self._quit_asked = False
@@ -262,6 +263,7 @@ class Repl:
         conn = self.runner.connection
         async with self._paged():
             self._running = True
+            self._lines_run += 1
             try:
                 await asyncio.get_running_loop().run_in_executor(
                     None, functools.partial(self.runner.run_line, line, None,
@@ -485,9 +487,16 @@ class Repl:
                 loop.remove_signal_handler(signal.SIGINT)
 
     # -- the connection ------------------------------------------------------------
-    def _interrupt_line(self) -> None:
-        for member in self.runner.vms:  # an @all line waits on every VM
+    def _interrupt_line(self, line: int | None = None) -> None:
+        """Ctrl-C while a line runs: wake its waits (an @all line waits on
+        every VM), and again every 0.1 s until that line has ended (its
+        worker may be between two waits)."""
+        line = self._lines_run if line is None else line
+        if not self._running or line != self._lines_run:
+            return
+        for member in self.runner.vms:
             member.connection.interrupt()
+        asyncio.get_running_loop().call_later(0.1, self._interrupt_line, line)
 
     async def _lookup(self, request: dict[str, Any],
                       conn: QmpConnection | None = None) -> dict[str, Any]:

@@ -145,6 +145,10 @@ class Runner:
                                           show_secrets=settings.show_secrets)
         self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
         self.notice: Sink | None = None
+        self.recheck_schema: Callable[[], Schema | None] | None = None
+        """A script's cached schema not yet checked against the server's:
+        returns the server's when it differs (None: the same), asked at the
+        first line the schema refuses."""
         self.terminal: Terminal | None = None
         self.format = settings.format
         self._live: ProgressView | WatchView | None = None
@@ -392,7 +396,11 @@ class Runner:
         self._ask = ask
         try:
             return self._dispatch(line, where)
-        except (ParseError, QMPError) as error:
+        except ParseError as error:
+            if self._schema_refreshed():
+                return self.run_line(line, where)  # once more, by the server's own schema
+            return self._fail(error, where)
+        except QMPError as error:
             return self._fail(error, where)
         except ConnectError:
             raise
@@ -420,6 +428,18 @@ class Runner:
         return self._shorthand(line)
 
     # -- schema and recording ---------------------------------------------
+    def _schema_refreshed(self) -> bool:
+        """A line the schema refused: if the schema came unchecked from the
+        cache, ask once whether the server's differs, and use it if so."""
+        if self.recheck_schema is None or self.parser.in_transaction:
+            return False
+        recheck, self.recheck_schema = self.recheck_schema, None
+        fresh = recheck()
+        if fresh is None:
+            return False
+        self.use_schema(fresh)
+        return True
+
     def use_schema(self, schema: Schema) -> None:
         """Type, complete and record by ``schema`` from now on."""
         self.schema = schema

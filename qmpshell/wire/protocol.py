@@ -254,6 +254,9 @@ class QmpProtocol:
             self._events.append(EventReceived(message, self._seq))
         elif self.state is State.AWAITING_GREETING:
             self._on_greeting(message)
+        elif not self.negotiate and self._seq == 1 and "QMP" in message \
+                and greeting_problem(message) is None:
+            self.greeting = message  # -N against a server that greets after all
         else:
             self._on_reply(message)
 

@@ -132,6 +132,14 @@ def test_skip_negotiation_is_ready_at_once() -> None:
     assert isinstance(proto.next_event(), ReplyReceived)
 
 
+def test_skip_negotiation_keeps_a_greeting_that_comes_anyway() -> None:
+    proto = QmpProtocol(negotiate=False)
+    out = proto.send({"execute": "qmp_capabilities"})
+    proto.receive_data(line(GREETING) + line({"return": {}, "id": out.request_id}))
+    assert [type(e) for e in events(proto)] == [Ready, ReplyReceived]
+    assert proto.greeting == GREETING
+
+
 def closed(proto: QmpProtocol, data: bytes) -> Closed:
     proto.receive_data(data)
     last = events(proto)[-1]
