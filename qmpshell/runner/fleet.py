@@ -22,7 +22,10 @@ from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.schema.model import Schema, suggest
 from qmpshell.wire.connection import QmpConnection
 
-SEEN_EVENTS = 1000
+SEEN_EVENTS = 100_000
+"""Received events kept for a later ``.wait`` to match: as many as a
+connection holds before they are taken (wire's EVENT_BACKLOG), so a .wait
+sees every event that was not reported dropped."""
 """Received events kept per VM for a later ``.wait`` to match."""
 
 ALL = "all"

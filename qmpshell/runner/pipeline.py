@@ -58,7 +58,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qmpshell.debug import note
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
-from qmpshell.runner.fleet import ConnectionSet, Member, default_name, split_target
+from qmpshell.runner.fleet import (
+    SEEN_EVENTS,
+    ConnectionSet,
+    Member,
+    default_name,
+    split_target,
+)
 from qmpshell.runner.render import HMP_COMMAND, Renderer
 from qmpshell.runner.replaysecrets import SecretSource, unmask
 from qmpshell.schema.model import Schema
@@ -160,7 +166,9 @@ class Runner:
         self.failed = False
         self.stopped = False
         self.where: str | None = None
-        self._own_seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+        self._own_seen: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=SEEN_EVENTS)
+        self._dropped_told: dict[int, int] = {}
         self._ask: Ask | None = None
         self._dot_handlers: dict[str, Callable[[DotCommand], bool]] = {
             ".help": lambda dot: self._help(dot.arguments()),
@@ -525,6 +533,7 @@ class Runner:
         self._record(request, typed)
         for event in self.connection.take_events(before=reply.seq):
             self._emit_event(event)
+        self._say_dropped(self.connection)
         message = reply.message
         self.out(self.renderer_for(self.vms.current).hmp_reply(message) if hmp else
                  self.render_reply(str(request.get("execute", "")), message))
@@ -837,6 +846,19 @@ class Runner:
         for member in self.vms:
             for event in member.connection.take_events():
                 self._emit_event(event, member)
+            self._say_dropped(member.connection)
+
+    def _say_dropped(self, connection: QmpConnection) -> None:
+        """Events a connection could not keep (more than it holds came
+        before they were taken) are never lost silently: said once per loss,
+        and the run fails."""
+        dropped = getattr(connection, "dropped_events", 0)
+        told = self._dropped_told.get(id(connection), 0)
+        if dropped > told:
+            self._dropped_told[id(connection)] = dropped
+            self._fail(QmpShellError(
+                f"{dropped - told:,} events were dropped: more arrived than the "
+                f"{SEEN_EVENTS:,} kept while waiting"), self.where)
 
     def _take_seen(self, spec: WaitSpec) -> dict[str, Any] | None:
         for i, event in enumerate(self._seen):

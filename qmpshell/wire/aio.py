@@ -102,6 +102,8 @@ class AsyncConnection:
         self._transport: asyncio.Transport | None = None
         self._ready: asyncio.Future[None] | None = None
         self._slots: dict[int, _Slot] = {}
+        self.dropped_events = 0
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
         self._events: collections.deque[tuple[int, dict[str, Any]]] = (
             collections.deque(maxlen=EVENT_BACKLOG))
         self._lost: str | None = None
@@ -190,6 +192,8 @@ class AsyncConnection:
                         if slot.future is not None and not slot.future.done():
                             slot.future.set_result(slot.reply)
                 elif type(event) is EventReceived:
+                    if len(self._events) == EVENT_BACKLOG:
+                        self.dropped_events += 1  # the oldest goes: said by the runner
                     self._events.append((event.seq, event.message))
                     activity = True
                 elif type(event) is Ready:

@@ -41,7 +41,7 @@ from qmpshell.wire.protocol import (
     UnmatchedReply,
 )
 
-EVENT_BACKLOG = 10000
+EVENT_BACKLOG = 100_000
 """Events kept for a consumer that has not caught up; the oldest go first."""
 
 READ_SIZE = 262144
@@ -74,6 +74,8 @@ class BlockingConnection:
         self._poll: Callable[[float], list[Any]] | None = None
         self._wake_r = self._wake_w = -1
         self._replies: dict[int, Reply] = {}
+        self.dropped_events = 0
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
         self._events: collections.deque[tuple[int, dict[str, Any]]] = (
             collections.deque(maxlen=EVENT_BACKLOG))
         self._lost: str | None = None
@@ -232,6 +234,8 @@ class BlockingConnection:
             if type(event) is ReplyReceived:
                 self._replies[event.request_id] = Reply(event.message, event.seq)
             elif type(event) is EventReceived:
+                if len(self._events) == EVENT_BACKLOG:
+                    self.dropped_events += 1  # the oldest goes: said by the runner
                 self._events.append((event.seq, event.message))
             elif type(event) is Ready:
                 self._ready = True

@@ -49,7 +49,7 @@ INSTALL_HINT = ("--domain needs libvirt-python: pip install 'qmpshell[libvirt]' 
                 "(it builds against libvirt's headers: apt-get install libvirt-dev "
                 "pkg-config gcc)")
 
-EVENT_BACKLOG = 10000
+EVENT_BACKLOG = 100_000
 """Events kept for a consumer that has not caught up; the oldest go first."""
 
 KEEPALIVE = (5, 3)
@@ -282,6 +282,8 @@ class LibvirtConnection:
         self._domain = domain
         self.timeout = host.timeout
         self._greeting: dict[str, Any] | None = None
+        self.dropped_events = 0
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
         self._events: collections.deque[tuple[int, dict[str, Any]]] = (
             collections.deque(maxlen=EVENT_BACKLOG))
         self._seq = 0
@@ -411,6 +413,8 @@ class LibvirtConnection:
     def deliver(self, event: dict[str, Any]) -> None:
         with self._lock:
             self._seq += 1
+            if len(self._events) == EVENT_BACKLOG:
+                self.dropped_events += 1  # the oldest goes: said by the runner
             self._events.append((self._seq, event))
         if self.host.log is not None:
             self.host.log(RECEIVED, event)

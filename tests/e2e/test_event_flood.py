@@ -1,22 +1,27 @@
 """An event flood does not lock the operator out: 100,000 events while the
 prompt is idle, then a typed query-status runs within 2 s of the flood's end,
-the flood is folded on the screen, and the logfile holds every event."""
+the flood is folded on the screen, and the logfile holds every event.  In
+scripts every event reaches stdout and .wait; past the bound the loss is said
+and the script fails."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
 from conftest import isolated_env  # noqa: E402
-from helpers.hostile_server import HostileServer, line  # noqa: E402
+from helpers.hostile_server import HostileServer, line, ok, reply  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
 EVENTS = 100_000
@@ -57,3 +62,35 @@ def test_a_flood_while_idle_leaves_the_prompt_responsive(tmp_path: Path, home: P
     received = [json.loads(entry) for entry in log.read_text().splitlines()]
     events = [e for e in received if e["direction"] == "received" and "event" in e["message"]]
     assert len(events) == EVENTS
+
+
+def scripted(tmp_path: Path, events: int, *lines: str) -> subprocess.CompletedProcess[str]:
+    def answer(request: dict[str, Any]) -> bytes:
+        if request.get("execute") != "query-status":
+            return ok(request)
+        return flood(events) + reply(request, {"status": "running", "running": True})
+
+    with HostileServer(tmp_path, answer=answer) as server:
+        args = [arg for line in ("query-status", *lines) for arg in ("-c", line)]
+        return subprocess.run([sys.executable, "-m", "qmpshell", server.address, "--compact",
+                               *args], capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL,
+                              env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+
+
+def test_every_event_of_a_flood_reaches_a_scripts_stdout_and_wait(tmp_path: Path) -> None:
+    done = scripted(tmp_path, EVENTS, ".wait BLOCK_IO_ERROR n=0 timeout=1")
+    assert done.returncode == 0, done.stderr[-500:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == EVENTS + 1
+    assert json.loads(lines[0])["data"]["n"] == 0 and json.loads(lines[-1])["return"]
+    assert done.stderr == ""
+
+
+def test_events_past_the_bound_are_said_dropped_and_the_script_fails(tmp_path: Path) -> None:
+    done = scripted(tmp_path, EVENTS + 25)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "<command>:1: error: 25 events were dropped: more arrived than the 100,000 kept "
+        "while waiting"]
+    assert len(done.stdout.splitlines()) == EVENTS + 1
