@@ -586,7 +586,7 @@ class Repl:
         if conn.greeting is not None:
             with contextlib.suppress(QmpShellError, OSError, asyncio.TimeoutError):
                 reply = await asyncio.wait_for(self._lookup({"execute": "query-target"}, conn),
-                                               1.0)
+                                               2.0)
                 target = reply.get("return")
                 arch = str(target.get("arch", "")) if isinstance(target, dict) else ""
         return describe_server(conn.greeting, arch, conn.name)

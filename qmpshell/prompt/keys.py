@@ -28,6 +28,10 @@ from prompt_toolkit.keys import Keys
 
 from qmpshell.prompt.completion import Candidate, TabChoice
 
+PATIENCE = 10
+"""How many look-up deadlines a Tab pressed before the server's names came
+waits for them (in the background: keys go on meanwhile)."""
+
 TabSource = Callable[[Document], tuple[str, TabChoice]]
 """The word before the cursor and what Tab does with it."""
 
@@ -39,7 +43,7 @@ class TabKey:
     shown); several insert their common start and show the menu, nothing
     selected.  A Tab on that menu moves through it.  Where the names come
     from the server and are not known yet, the Tab takes effect when they
-    come (the line unchanged), or not at all past the look-up's deadline."""
+    come (the line unchanged), or not at all if they take seconds."""
 
     def __init__(self, source: TabSource, completer: Completer | None = None) -> None:
         self._source = source
@@ -71,9 +75,13 @@ class TabKey:
             self._show_what_follows(buffer)
 
     async def _when_known(self, buffer: Buffer, document: Document) -> None:
-        """Tab once the server's names are in (within the look-up's
-        deadline), unless the line changed meanwhile."""
-        found = await self._complete(document)
+        """Tab once the server's names are in (for up to :data:`PATIENCE`
+        look-up deadlines), unless the line changed meanwhile."""
+        found: list[Completion] = []
+        for _ in range(PATIENCE):  # each try waits out the look-up's own deadline
+            found = await self._complete(document)
+            if found or buffer.document != document:
+                break
         if buffer.document != document or not found:
             return
         prefix, choice = self._source(document)
