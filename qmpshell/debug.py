@@ -18,8 +18,16 @@ def enable(stream: TextIO | None = None) -> None:
     """Log the decisions :func:`note` reports to ``stream`` (stderr)."""
     import logging
 
+    from qmpshell.terminaltext import visible
+
+    class Visible(logging.Formatter):
+        """Decisions quote the server and files: control characters shown."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return visible(super().format(record))
+
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(
+    handler.setFormatter(Visible(
         "qmpshell debug %(relativeCreated)7.1f ms %(name)s: %(message)s"))
     logger = logging.getLogger(LOGGER)
     logger.handlers[:] = [handler]

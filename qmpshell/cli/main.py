@@ -668,8 +668,9 @@ def load_schema(settings: Settings) -> Schema:
         cached = last_connected(schema_cache_dir(), bundled)
         if cached is not None:
             qemu = cached.source.removeprefix(CACHED_PREFIX)
-            sys.stderr.write(f"qmpshell: checking against the schema of QEMU {qemu}, the last "
-                             "one connected to (--schema FILE chooses another)\n")
+            sys.stderr.write(visible(f"qmpshell: checking against the schema of QEMU {qemu}, "
+                                     "the last one connected to (--schema FILE chooses "
+                                     "another)") + "\n")
             note("schema", "dry run: the cached schema of the QEMU connected to last")
             return cached
     note("schema", "the bundled table")

@@ -114,3 +114,18 @@ def test_a_huge_reply_is_printed_plain_not_coloured_for_minutes() -> None:
     assert Renderer(pretty=False, color=True).reply(reply) == json.dumps(reply)
     small = Renderer(pretty=False, color=True).reply({"return": "x"})
     assert "\x1b[" in small
+
+
+def test_debug_notes_show_escapes() -> None:
+    import io
+    import logging
+
+    from qmpshell import debug
+
+    stream = io.StringIO()
+    debug.enable(stream)
+    try:
+        debug.note("schema", "the server said %s", HOSTILE)
+    finally:
+        logging.getLogger(debug.LOGGER).handlers[:] = []
+    assert no_controls(stream.getvalue()) and "^[]0;PWNED^G" in stream.getvalue()
