@@ -530,3 +530,10 @@ def test_qemu72_migration_capabilities_by_list_index(qemu72: Schema) -> None:
     assert "xbzrle" in texts(line + "0.capability=", qemu72)
     assert texts(line + "0.capability=xbzrle capabilities.0.state=true capabilities.",
                  qemu72) == ["1."]
+
+
+def test_qom_properties_of_the_path_named() -> None:
+    async def run() -> list[str]:
+        live = LiveValues(FakeServer().execute)
+        return [c.text for c in await live.values("qom-property:/machine", "")]
+    assert asyncio.run(run()) == ["type"]  # properties, not the children
