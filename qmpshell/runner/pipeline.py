@@ -288,8 +288,9 @@ class Runner:
         gathered = self.settings.pretty and (len(members) > 1 or self.settings.interactive)
         text = line.strip()
         if text.startswith(".") or _HELP_ASK.match(text) or self.settings.hmp:
+            ask = self._ask_once()
             captures = fanout.run_everywhere(
-                members, lambda m, c: self._run_as(m, c, line, where), self._threads,
+                members, lambda m, c: self._run_as(m, c, line, where, ask), self._threads,
                 separate_events=gathered)
         else:
             if not self._confirmed_everywhere(members, line):
@@ -334,7 +335,26 @@ class Runner:
             return ParseError("after @VM, a transaction( ... ) goes on one line")
         return request
 
-    def _run_as(self, member: Member, capture: Capture, line: str, where: str | None) -> bool:
+    def _ask_once(self) -> Ask | None:
+        """The question of a line run on several VMs at once (``@all .hmp
+        system_reset``): asked once, the answer holds for every VM."""
+        ask = self._ask
+        if ask is None:
+            return None
+        import threading
+
+        lock = threading.Lock()
+        answers: dict[str, bool] = {}
+
+        def once(question: str) -> bool:
+            with lock:
+                if question not in answers:
+                    answers[question] = ask(question)
+                return answers[question]
+        return once
+
+    def _run_as(self, member: Member, capture: Capture, line: str, where: str | None,
+                ask: Ask | None = None) -> bool:
         """Run ``line`` on ``member`` alone, through the same pipeline."""
         schema = self._schema_of(member)
         parser = self._new_parser(schema)
@@ -346,7 +366,7 @@ class Runner:
         child._label = member.name if len(self.vms) > 1 else None
         child.event_out = capture.event
         child.notice = capture.out if self.notice is not None else None
-        return child.run_line(line, where)
+        return child.run_line(line, where, ask=ask)
 
     def _new_parser(self, schema: Schema) -> LineParser:
         allow_unknown = not schema.complete

@@ -170,3 +170,17 @@ def test_use_vms_and_fan_out_through_the_pipeline() -> None:
     assert runner.printed[0].splitlines()[2].startswith("* b")
     assert not runner.run_line(".use c")
     assert "no VM named 'c'" in runner.printed[-1]
+
+
+def test_a_line_for_several_vms_asks_once() -> None:
+    runner = _runner("a", "b")
+    asked: list[str] = []
+
+    def ask(question: str) -> bool:
+        asked.append(question)
+        return True
+
+    assert runner.run_line("@all .hmp system_reset", ask=ask)
+    assert len(asked) == 1
+    assert runner.run_line("@all system_reset", ask=ask)
+    assert len(asked) == 2 and "(on a, b)" in asked[1]
