@@ -53,6 +53,12 @@ def test_a_flood_while_idle_leaves_the_prompt_responsive(tmp_path: Path, home: P
             child.sendline("query-status")
             child.expect(r'"return"', timeout=60)
             took = time.monotonic() - flood_end
+            child.sendline(".events")
+            child.expect("older folded events were not kept", timeout=30)
+            child.expect('"n"', timeout=30)  # in the pager: folded events, shown
+            child.send("q")
+            child.sendline(".events")
+            child.expect("no folded events", timeout=30)
             child.sendline(".quit")
             child.expect(pexpect.EOF, timeout=60)
         finally:
