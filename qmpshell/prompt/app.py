@@ -328,7 +328,9 @@ class Repl:
                 key_bindings=paste_waits(self.pending))
             answer = await asker.prompt_async(question, handle_sigint=False)
         except (KeyboardInterrupt, EOFError):
-            return False
+            answer = ""
+        if not is_yes(answer):
+            self._quit_asked = False  # the quit is not run: a loss later is a loss
         return is_yes(answer)
 
     async def masked_secrets_typed(self, line: str) -> bool:

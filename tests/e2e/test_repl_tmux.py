@@ -234,3 +234,16 @@ def test_hmp_mode_completes_hmp_command_names(machine: QemuProcess, home: Path,
         tmux.wait_line("(HMP) info ")
     finally:
         tmux.close()
+
+
+def test_a_quit_refused_then_a_lost_connection_is_a_loss(term: Tmux,
+                                                         machine: QemuProcess) -> None:
+    term.type("quit")
+    term.keys("Enter")
+    term.wait_text("Run it?")
+    term.keys("n", "Enter")
+    term.wait_text("not run")
+    term.wait_line(PROMPT)
+    machine.stop()
+    term.wait_text("error: connection lost")
+    assert term.count("The VM quit") == 0
