@@ -855,7 +855,9 @@ class Runner:
         if self._live is not None and self._live.event(event):
             return  # folded into a progress line
         renderer = self.renderer_for(member)
-        if self.event_sink is not None:  # the prompt paces them for a person
+        if self.event_sink is not None and self._live is None:
+            # the prompt paces them for a person; not under live lines, which
+            # must make room first (they are drawn from this thread)
             self.event_sink(event, lambda: renderer.event(event))
             return
         (self.event_out or self._show)(renderer.event(event))

@@ -161,6 +161,7 @@ def test_prompt_wait_shows_rising_progress_then_the_summary(mirror_vm: QemuProce
     child.send(".wait BLOCK_JOB_READY\r")
     child.expect(r"mirror j0: ready, 256 MiB in \d+(\.\d)? s, [\d.]+ MiB/s")
     shown = child.before
+    assert "BLOCK_JOB_READY\r\n" in shown, repr(shown[-3000:])
     before_event = shown[:shown.rindex("BLOCK_JOB_READY\r\n")]  # the event, not the line typed
     seen = percents(before_event, "mirror j0")
     assert rises(seen) >= 2, seen
