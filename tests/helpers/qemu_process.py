@@ -60,7 +60,7 @@ class QemuProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"QEMU exited with {self.proc.returncode}: "
                                    + self.log_path.read_text(errors="replace"))
-            if self.socket_path.exists() and (not self.tcp or port_open(self.tcp_port)):
+            if unix_listening(self.socket_path) and (not self.tcp or port_open(self.tcp_port)):
                 return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -88,6 +88,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def unix_listening(path: Path) -> bool:
+    """Whether a UNIX socket at ``path`` is listening, without connecting to it
+    (QEMU's monitor serves one client at a time).  The file appears at bind(),
+    a moment before listen(): a client connecting in between is refused."""
+    try:
+        table = Path("/proc/net/unix").read_text()
+    except OSError:
+        return path.exists()
+    wanted = str(path)
+    for row in table.splitlines()[1:]:
+        fields = row.split()
+        # Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
+        if len(fields) >= 8 and fields[7] == wanted and int(fields[3], 16) & 0x10000:
+            return True
+    return False
 
 
 def port_open(port: int) -> bool:
