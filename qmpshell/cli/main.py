@@ -96,7 +96,8 @@ def report_to_stderr(error: QmpShellError, where: str | None) -> None:
 
 
 def write_stdout(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(text)  # not text + "\n": a copy of a reply that may be huge
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 

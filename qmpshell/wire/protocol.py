@@ -181,7 +181,20 @@ class QmpProtocol:
         start = 0
         newline = buffer.find(b"\n", self._scanned)
         while newline >= 0:
-            line = bytes(buffer[start:newline + 1])
+            if start == 0 and newline == len(buffer) - 1:
+                # A message read in pieces (a big reply): its text replaces the
+                # pieces before it is parsed, so a reply of N bytes peaks near
+                # 2 N here (text and objects), not 4 N.
+                try:
+                    text: bytes | str = buffer.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = bytes(buffer)  # json.loads says what is wrong with it
+                buffer.clear()
+                self._scanned = 0
+                self._on_line(text)
+                return
+            with memoryview(buffer) as view:  # one copy of the line, not two
+                line = bytes(view[start:newline + 1])
             start = newline + 1
             self._on_line(line)
             if self._closed():
@@ -221,7 +234,7 @@ class QmpProtocol:
         self._events.append(Closed(reason, setting_up))
 
     # -- one message ------------------------------------------------------
-    def _on_line(self, line: bytes) -> None:
+    def _on_line(self, line: bytes | str) -> None:
         if len(line) > self.max_size:
             self._close(f"a message from the server is larger than {self.max_size // 2**20} MiB")
             return
@@ -229,7 +242,7 @@ class QmpProtocol:
             return
         problem = None
         message: Any = None
-        if too_deep(line, self.max_depth):
+        if _too_deep_text(line, self.max_depth):
             problem = f"JSON nested deeper than {self.max_depth} levels"
         else:
             try:
@@ -326,6 +339,15 @@ def greeting_problem(message: dict[str, Any]) -> str | None:
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_SYNTAX = bytes(b for b in range(256) if b not in b'"[]{}')
 _DEPTH_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
+
+
+def _too_deep_text(line: bytes | str, limit: int) -> bool:
+    """:func:`too_deep` for a line as read or as decoded text."""
+    if isinstance(line, bytes):
+        return too_deep(line, limit)
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    return too_deep(line.encode("utf-8", "surrogatepass"), limit)
 
 
 def too_deep(line: bytes, limit: int) -> bool:
