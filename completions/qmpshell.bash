@@ -59,7 +59,7 @@ _qmpshell() {
             _qmpshell_words "auto always never" "$cur"; return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        _qmpshell_words "-h --help -c --command -f --file -e --exit-on-error -n --dry-run -p --pretty --compact --format --progress --no-progress -v --verbose --show-secrets --secret -l --logfile -H --hmp -N --skip-negotiation --record --spawn --domain --connect --schema --color --style --timeout --vi -y --yes --tls-ca --tls-cert --tls-key --list-commands --print-config --debug -V --version" "$cur"
+        _qmpshell_words "-h --help -c --command -f --file -e --exit-on-error -n --dry-run -p --pretty --compact --format --progress --no-progress -v --verbose --show-secrets --secret -l --logfile -H --hmp -N --agent --skip-negotiation --record --spawn --domain --connect --schema --color --style --timeout --vi -y --yes --tls-ca --tls-cert --tls-key --list-commands --print-config --debug -V --version" "$cur"
         return 0
     fi
     _qmpshell_addresses "$cur"

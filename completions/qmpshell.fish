@@ -47,7 +47,7 @@ complete -c qmpshell -n __qmpshell_ours -l show-secrets -d 'let -v and -n print 
 complete -c qmpshell -n __qmpshell_ours -l secret -x -d 'the value of a secret a recording masks as ******** (password=..., or NAME=@FILE to read it from FILE; repeatable); also from $QMPSHELL_SECRET_NAME, else asked for at a terminal'
 complete -c qmpshell -n __qmpshell_ours -s l -l logfile -r -F -d 'append every message sent and received (JSON lines)'
 complete -c qmpshell -n __qmpshell_ours -s H -l hmp -d 'HMP mode: lines go through human-monitor-command'
-complete -c qmpshell -n __qmpshell_ours -s N -l skip-negotiation -d 'no greeting/qmp_capabilities (qemu-guest-agent)'
+complete -c qmpshell -n __qmpshell_ours -s N -l agent -l skip-negotiation -d 'guest-agent mode: ADDRESS is a qemu-ga socket (no greeting; commands from the agent\'s own table)'
 complete -c qmpshell -n __qmpshell_ours -l record -r -F -d 'append each executed line to FILE, replayable with -f'
 complete -c qmpshell -n __qmpshell_ours -l spawn -d 'start QEMU ($QEMU or qemu-system-x86_64) with a private QMP socket and connect'
 complete -c qmpshell -n __qmpshell_ours -l domain -x -d 'a libvirt guest by name, or a glob of running ones (repeatable; needs pip install \'qmpshell[libvirt]\')'

@@ -47,6 +47,7 @@ class Settings:
     logfile: str | None = None
     hmp: bool = False
     skip_negotiation: bool = False
+    """-N/--agent: the server is a guest agent (qemu-ga)."""
     record: str | None = None
     spawn: bool = False
     qemu_args: tuple[str, ...] = ()
@@ -80,6 +81,11 @@ class Settings:
     """Live progress lines while a .wait waits for long work: True
     (--progress), False (--no-progress), None (on a terminal: the prompt, or
     stderr in scripts)."""
+
+    @property
+    def agent(self) -> bool:
+        """Guest-agent mode (-N, --agent)."""
+        return self.skip_negotiation
 
     @property
     def tls(self) -> bool:

@@ -284,6 +284,8 @@ def run_script(settings: Settings) -> int:
         else:
             opened = open_blocking(settings, lambda a: blocking_connection(settings, a, log),
                                    log, reply_timeout(settings))
+        if settings.agent and opened:
+            return run_agent_script(settings, opened[0][1], lines)
         if settings.list_commands:
             return list_live_commands(opened[0][1])
         if not wants_live_schema(settings):
@@ -320,6 +322,28 @@ def run_script(settings: Settings) -> int:
         close_all(opened)
         if log is not None:
             log.close()
+
+
+def run_agent_script(settings: Settings, conn: QmpConnection,
+                     lines: list[tuple[str, Any]]) -> int:
+    """-N: the lines against a guest agent, resynchronised first and typed by
+    the agent table as its guest-info narrows it."""
+    from qmpshell.cli.agentmode import agent_connection, agent_schema
+
+    agent = agent_connection(conn, settings)
+    schema = agent_schema(agent)
+    if settings.list_commands:
+        write_stdout("\n".join(schema.command_names()))
+        return EXIT_OK
+    runner = make_runner(settings, schema, agent)
+    start_recording(runner, settings)
+    try:
+        return run_scripted(runner, settings, lines)
+    except ConnectError as error:
+        report_to_stderr(explained(error, settings), runner.where)
+        return exit_code(error)
+    finally:
+        stop_recording(runner)
 
 
 def run_scripted(runner: Runner, settings: Settings, lines: list[tuple[str, Any]]) -> int:
@@ -464,6 +488,11 @@ async def run_prompt(settings: Settings) -> int:
             first = paint_first_prompt(settings)
         if bundled is None:
             bundled = load_schema(settings)
+        if settings.agent and opened:
+            agent, schema = await agent_session(opened[0][1], settings)
+            runner = make_runner(settings, schema, agent)
+            start_recording(runner, settings)
+            return await run_interactive(runner, settings, bundled, first, log)
         if not wants_live_schema(settings):
             note("schema", "not reading the server's schema: %s", _why_not_live(settings))
         schemas = []
@@ -506,6 +535,28 @@ async def run_prompt(settings: Settings) -> int:
             log.close()
 
 
+async def agent_session(conn: QmpConnection, settings: Settings) -> tuple[QmpConnection, Schema]:
+    """-N at the prompt: the connection resynchronised, and the agent's schema
+    (both ask the agent, so in a worker thread, as lines do)."""
+    import asyncio
+
+    from qmpshell.cli.agentmode import agent_connection, agent_schema
+
+    loop = asyncio.get_running_loop()
+    agent = await loop.run_in_executor(None, agent_connection, conn, settings)
+    schema = await loop.run_in_executor(None, agent_schema, agent)
+    return agent, schema
+
+
+async def agent_schemas(conn: QmpConnection) -> AsyncIterator[Schema]:
+    """After ``.connect`` in -N mode: the new agent's schema."""
+    import asyncio
+
+    from qmpshell.cli.agentmode import agent_schema
+
+    yield await asyncio.get_running_loop().run_in_executor(None, agent_schema, conn)
+
+
 def async_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
                                                    Coroutine[Any, Any, dict[str, Any]]]:
     """Execute on the event loop: directly over the asyncio driver, in a
@@ -528,7 +579,7 @@ def paint_first_prompt(settings: Settings) -> FirstPrompt | None:
     """Show the prompt as soon as the connection is up (qmpshell.prompt.prepaint)."""
     from qmpshell.prompt.prepaint import paint_first_prompt as paint
 
-    return paint(settings.hmp, sys.stdin, sys.stdout)
+    return paint(settings.hmp, sys.stdin, sys.stdout, agent=settings.agent)
 
 
 async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
@@ -549,6 +600,13 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
         conn = async_connection(settings, address, log)
         try:
             await conn.connect()
+            if settings.agent:
+                import asyncio
+
+                from qmpshell.cli.agentmode import agent_connection
+
+                return await asyncio.get_running_loop().run_in_executor(
+                    None, agent_connection, conn, settings)
         except ConnectError as error:
             note("connect", "%s: %s; the old connection is kept", address, error)
             raise
@@ -559,7 +617,8 @@ async def run_interactive(runner: Runner, settings: Settings, bundled: Schema,
 
     status = await repl.run(runner, settings, history_path=default_history_path(os.environ),
                             reconnect=reconnect, pager=choose_pager(os.environ),
-                            schemas=follow if wants_live_schema(settings) else None,
+                            schemas=agent_schemas if settings.agent
+                            else follow if wants_live_schema(settings) else None,
                             input=handover_input(first))
     return int(status)
 
@@ -654,6 +713,11 @@ def load_schema(settings: Settings) -> Schema:
     bundled command table."""
     from qmpshell.schema.table import load_bundled_schema
 
+    if settings.agent and not settings.schema_file:
+        from qmpshell.cli.agentmode import agent_table_schema
+
+        note("schema", "the bundled guest-agent table")
+        return agent_table_schema()
     try:
         bundled = load_bundled_schema()
         if settings.schema_file:
@@ -693,7 +757,7 @@ def wants_live_schema(settings: Settings) -> bool:
 
 def _why_not_live(settings: Settings) -> str:
     if settings.skip_negotiation:
-        return "--skip-negotiation (no query-qmp-schema)"
+        return "guest-agent mode (no query-qmp-schema)"
     if settings.hmp:
         return "HMP mode"
     return "--schema given"
@@ -778,7 +842,7 @@ def connection_options(settings: Settings, log: MessageLog | None) -> dict[str, 
            if settings.tls else None)
     return {"timeout": reply_timeout(settings), "negotiate": not settings.skip_negotiation,
             "tls": tls, "log": log, "warn": warn_on_stderr,
-            "connect_timeout": settings.timeout or CONNECT_TIMEOUT}
+            "connect_timeout": settings.timeout or CONNECT_TIMEOUT, "agent": settings.agent}
 
 
 def blocking_connection(settings: Settings, address: str,

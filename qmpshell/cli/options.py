@@ -106,8 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="append every message sent and received (JSON lines)")
     p.add_argument("-H", "--hmp", action="store_true",
                    help="HMP mode: lines go through human-monitor-command")
-    p.add_argument("-N", "--skip-negotiation", action="store_true",
-                   help="no greeting/qmp_capabilities (qemu-guest-agent)")
+    p.add_argument("-N", "--agent", "--skip-negotiation", dest="skip_negotiation",
+                   action="store_true",
+                   help="guest-agent mode: ADDRESS is a qemu-ga socket (no greeting; "
+                   "commands from the agent's own table)")
     p.add_argument("--record", metavar="FILE",
                    help="append each executed line to FILE, replayable with -f")
     p.add_argument("--spawn", action="store_true",

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
+PROMPT_AGENT = "(QGA) "
 PROMPT_TRANSACTION = "TRANS> "
 
 UI_STYLE = {
@@ -171,6 +172,8 @@ class Repl:
     def prompt_text(self) -> str:
         if self.runner.in_transaction:
             return PROMPT_TRANSACTION
+        if self.settings.agent:
+            return PROMPT_AGENT
         vms = getattr(self.runner, "vms", ())
         current = getattr(vms, "current", None)
         if current is not None and (len(vms) > 1 or current.kind != "qmp"):
@@ -584,6 +587,9 @@ class Repl:
     async def describe(self, conn: QmpConnection) -> str:
         """'QEMU 7.2.22 (x86_64) at /path.sock' (the architecture asked of
         QEMU, briefly: without it the sentence still says the rest)."""
+        schema = self.runner.schema
+        if self.settings.agent and schema is not None:
+            return f"the {schema.source} at {conn.name}"  # 'the guest agent 7.2.22 at ...'
         arch = ""
         if conn.greeting is not None:
             with contextlib.suppress(QmpShellError, OSError, asyncio.TimeoutError):

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
+PROMPT_AGENT = "(QGA) "
 """As :mod:`qmpshell.prompt.app` draws them (a test keeps the two in step)."""
 
 BRACKETED_PASTE_ON = "\x1b[?2004h"
@@ -106,10 +107,16 @@ class FirstPrompt:
 
 
 def paint_first_prompt(hmp: bool, stdin: TextIO, stdout: TextIO,
-                       env: Mapping[str, str] | None = None) -> FirstPrompt | None:
+                       env: Mapping[str, str] | None = None, *,
+                       agent: bool = False) -> FirstPrompt | None:
     """The painted prompt for this mode, or None (see :meth:`FirstPrompt.paint`)."""
-    return FirstPrompt.paint(PROMPT_HMP if hmp else PROMPT, stdin, stdout,
+    return FirstPrompt.paint(mode_prompt(hmp=hmp, agent=agent), stdin, stdout,
                              os.environ if env is None else env)
+
+
+def mode_prompt(*, hmp: bool, agent: bool) -> str:
+    """The prompt of a mode: QMP, HMP or the guest agent."""
+    return PROMPT_AGENT if agent else PROMPT_HMP if hmp else PROMPT
 
 
 def handover_input(first: FirstPrompt | None) -> Any:

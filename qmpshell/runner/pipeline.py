@@ -1016,8 +1016,8 @@ def help_text(schema: Schema | None, name: str) -> str:
             hints = schema.suggest_command(name)
             hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
             raise ParseError(f"unknown command {name!r}{hint}")
-        return helpmod.command_help(schema, name, helpmod.bundled_docs())
-    return helpmod.command_list(schema, helpmod.bundled_docs())
+        return helpmod.command_help(schema, name, helpmod.bundled_docs(schema))
+    return helpmod.command_list(schema, helpmod.bundled_docs(schema))
 
 
 def describe_schema(schema: Schema | None) -> str:

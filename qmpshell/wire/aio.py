@@ -87,15 +87,22 @@ class AsyncConnection:
 
     def __init__(self, address: str, *, timeout: float | None = None, negotiate: bool = True,
                  tls: TLSOptions | None = None, log: MessageLog | None = None,
-                 warn: Warn | None = None, connect_timeout: float | None = None) -> None:
+                 warn: Warn | None = None, connect_timeout: float | None = None,
+                 agent: bool = False) -> None:
         self.name = address
         self.timeout = timeout
         self.connect_timeout = connect_timeout or timeout or CONNECT_TIMEOUT
         self.tls = tls
         self.log = log
         self.warn = warn
-        self._proto = QmpProtocol(negotiate=negotiate,
-                                  observer=log.write if log is not None else None)
+        observer = log.write if log is not None else None
+        self._proto: QmpProtocol
+        if agent:  # a guest agent: resynchronised through guest-sync-delimited
+            from qmpshell.wire.agent import AgentProtocol
+
+            self._proto = AgentProtocol(observer=observer)
+        else:
+            self._proto = QmpProtocol(negotiate=negotiate, observer=observer)
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from helpers.cli import qmpshell
+from helpers.fake_agent import FakeAgent
 from helpers.fake_server import (
     GREETING,
     FakeQMP,
-    answer,
     bytewise,
     close_mid_reply,
     deep,
@@ -97,11 +97,18 @@ def test_refused_tcp() -> None:
 
 
 @pytest.mark.parametrize("tcp", [False, True])
-def test_skip_negotiation_against_a_server_without_greeting(tmp_path: Path, tcp: bool) -> None:
-    r = run_against(tmp_path, "-N", "-c", '{"execute": "guest-ping"}',
-                    greeting="none", behaviours={"guest-ping": answer({})}, tcp=tcp)
+def test_agent_mode_against_a_server_without_greeting(tmp_path: Path, tcp: bool) -> None:
+    with FakeAgent(tmp_path, tcp=tcp) as agent:
+        r = qmpshell(agent.address, "-N", "-c", '{"execute": "guest-ping"}', timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout == '{"return": {}}\n'
+    assert [q["execute"] for q in agent.received] == [
+        "guest-sync-delimited", "guest-info", "guest-ping"]
+
+
+def test_agent_mode_against_a_qmp_socket(tmp_path: Path) -> None:
+    r = run_against(tmp_path, "-N", "--timeout", "1", "-c", "guest-ping")
+    assert_clean(r, 3, "did not answer guest-sync-delimited")
 
 
 def test_deeply_nested_reply(tmp_path: Path) -> None:

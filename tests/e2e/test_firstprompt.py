@@ -52,7 +52,8 @@ def read_all(fd: int) -> bytes:
 def test_prompts_match_the_repl() -> None:
     from qmpshell.prompt import app as repl
 
-    assert (firstprompt.PROMPT, firstprompt.PROMPT_HMP) == (repl.PROMPT, repl.PROMPT_HMP)
+    assert (firstprompt.PROMPT, firstprompt.PROMPT_HMP, firstprompt.PROMPT_AGENT) == (
+        repl.PROMPT, repl.PROMPT_HMP, repl.PROMPT_AGENT)
 
 
 def test_paint_quiets_the_terminal_and_release_gives_it_back(pty: tuple[int, Any]) -> None:

@@ -18,18 +18,23 @@ from typing import Any
 
 
 class FakeAgent:
-    """A guest agent on the UNIX socket ``address``; ``received`` collects
-    every request, ``replies`` maps command names to return values."""
+    """A guest agent on a UNIX socket (or TCP, ``tcp=True``) at ``address``;
+    ``received`` collects every request, ``replies`` maps command names to
+    return values (``{}`` for the others)."""
 
     def __init__(self, workdir: Path, *, late: frozenset[str] = frozenset(),
-                 replies: dict[str, Any] | None = None) -> None:
+                 replies: dict[str, Any] | None = None, tcp: bool = False) -> None:
         self.late = set(late)
         self.replies = replies or {}
         self.received: list[dict[str, Any]] = []
-        self.path = workdir / "agent.sock"
-        self.address = str(self.path)
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(self.address)
+        if tcp:  # an agent's socket forwarded over TCP
+            self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._server.bind(("127.0.0.1", 0))
+            self.address = f"127.0.0.1:{self._server.getsockname()[1]}"
+        else:
+            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._server.bind(str(workdir / "agent.sock"))
+            self.address = str(workdir / "agent.sock")
         self._server.listen(2)
         self._held: list[bytes] = []
         self._threads: list[threading.Thread] = []

@@ -93,7 +93,7 @@ def _requests(conn: socket.socket) -> Iterator[dict[str, Any] | None]:
     decoder = json.JSONDecoder()
     buffer = ""
     while chunk := conn.recv(65536):
-        buffer += chunk.decode()
+        buffer += chunk.decode("utf-8", "replace")  # a guest agent client sends 0xFF
         while buffer.strip():
             try:
                 request, end = decoder.raw_decode(buffer.lstrip())
