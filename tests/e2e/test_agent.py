@@ -54,6 +54,8 @@ def test_prompt_and_completion_from_the_agent_table(qemu_ga: QemuGA, home: Path)
     child.expect('"version": "7.2')
     child.expect(PROMPT)
     assert quit_shell(child) == 0
+    entries = (home / "state" / "qmpshell" / "history").read_text().splitlines()
+    assert [e[1:].rstrip() for e in entries if e.startswith("+")] == ["guest-ping", "guest-info"]
 
 
 def test_help_documents_agent_commands(qemu_ga: QemuGA) -> None:
