@@ -140,18 +140,22 @@ def home(tmp_path: Path) -> Path:
     return home
 
 
-def isolated_env(home: Path) -> dict[str, str]:
+def isolated_env(home: Path, *, answers_cpr: bool = False) -> dict[str, str]:
     """The environment for a shell under test: its own home, state, config
     and cache under ``home`` (never the user's), a plain xterm, no colour.
 
     A pexpect pty is not a terminal emulator: nothing answers prompt_toolkit's
     cursor position request, and on a busy machine its "terminal doesn't
-    support CPR" warning lands in the middle of the prompt; a real terminal
-    (tmux in the tmux tests) answers it."""
+    support CPR" warning lands in the middle of the prompt, so the request is
+    turned off there.  A real terminal (tmux) answers it: ``answers_cpr``
+    keeps it, and with it the bottom toolbar, which prompt_toolkit only
+    draws when it knows the room below the cursor."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QMPSHELL"))}
     env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"),
                XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               TERM="xterm", NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1")
+               TERM="xterm", NO_COLOR="1")
+    if not answers_cpr:
+        env["PROMPT_TOOLKIT_NO_CPR"] = "1"
     return env
 
 

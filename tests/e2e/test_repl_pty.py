@@ -209,6 +209,8 @@ def test_yes_option_does_not_ask(machine: QemuProcess, home: Path) -> None:
     child.expect("SHUTDOWN")
     assert machine.proc is not None
     machine.proc.wait(timeout=DEADLINE)
+    child.expect("The VM quit")  # no question came first; the prompt is back
+    child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
 

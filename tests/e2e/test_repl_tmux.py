@@ -30,7 +30,7 @@ def machine(start_qemu: Callable[..., QemuProcess]) -> QemuProcess:
 @pytest.fixture
 def term(machine: QemuProcess, home: Path, tmp_path: Path) -> Iterator[Tmux]:
     """The shell on ``machine`` in an 80x24 tmux window, at its prompt."""
-    env = isolated_env(home)
+    env = isolated_env(home, answers_cpr=True)
     tmux = Tmux(tmp_path, [str(QMPSHELL), str(machine.socket_path)], env)
     try:
         tmux.wait_line(PROMPT)
@@ -227,7 +227,8 @@ def test_lines_typed_ahead_run_in_order_each_output_under_its_line(term: Tmux) -
 
 def test_hmp_mode_completes_hmp_command_names(machine: QemuProcess, home: Path,
                                               tmp_path: Path) -> None:
-    tmux = Tmux(tmp_path, [str(QMPSHELL), "-H", str(machine.socket_path)], isolated_env(home))
+    tmux = Tmux(tmp_path, [str(QMPSHELL), "-H", str(machine.socket_path)],
+                isolated_env(home, answers_cpr=True))
     try:
         tmux.wait_line("(HMP) ")
         tmux.keys("inf", "Tab")  # takes effect when QEMU's help is in
