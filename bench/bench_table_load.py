@@ -30,7 +30,7 @@ from pathlib import Path
 from qmpshell.schema.spec import read_spec
 from qmpshell.schema.table import load_bundled_schema
 
-DATA = Path(__file__).resolve().parents[1] / "qmpshell" / "data"
+DATA = Path(__file__).resolve().parents[1] / "qmpshell" / "schema" / "data"
 TABLE = DATA / "commands.json"
 SPEC = DATA / "qmp-commands.hx.blame.txt"
 

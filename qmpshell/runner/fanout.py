@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 from qmpshell.errors import ConnectError, QMPError, QmpShellError
 from qmpshell.runner.fleet import Member
@@ -114,11 +114,49 @@ def send_everywhere(members: Sequence[Member], parse: Parse, where: str | None, 
         except ConnectError as error:
             return error
 
-    one_at_once = len(sends) < 2  # no thread for a single VM
-    replies = [send(item) for item in sends] if one_at_once else list(pool().map(send, sends))
+    if len(sends) < 2:  # no thread for a single VM
+        replies = [send(item) for item in sends]
+    elif all(isinstance(c.member.connection, Submitting) for c, _ in sends):
+        replies = submit_then_collect(sends)
+    else:
+        replies = list(pool().map(send, sends))
     for (capture, _), reply in zip(sends, replies, strict=True):
         keep_reply(capture, reply, renderer_for(capture.member), where)
     return captures
+
+
+@runtime_checkable
+class Submitting(Protocol):
+    """A connection that can send a request and read its reply later (the
+    blocking socket driver): a fan-out needs no thread for it."""
+
+    def submit(self, request: dict[str, Any]) -> int: ...
+
+    def collect(self, request_id: int, request: dict[str, Any],
+                timeout: float | None = None) -> Reply: ...
+
+
+def submit_then_collect(sends: Sequence[tuple[Capture, dict[str, Any]]]
+                        ) -> list[Reply | ConnectError]:
+    """Send every request, then read every reply: the VMs work at once."""
+    sent: list[int | ConnectError] = []
+    for capture, request in sends:
+        connection = cast(Submitting, capture.member.connection)
+        try:
+            sent.append(connection.submit(request))
+        except ConnectError as error:
+            sent.append(error)
+    replies: list[Reply | ConnectError] = []
+    for (capture, request), request_id in zip(sends, sent, strict=True):
+        if isinstance(request_id, ConnectError):
+            replies.append(request_id)
+            continue
+        connection = cast(Submitting, capture.member.connection)
+        try:
+            replies.append(connection.collect(request_id, request))
+        except ConnectError as error:
+            replies.append(error)
+    return replies
 
 
 def keep_reply(capture: Capture, reply: Reply | ConnectError, renderer: Renderer,

@@ -144,11 +144,21 @@ class BlockingConnection:
 
     # -- commands --------------------------------------------------------
     def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
+        return self.collect(self.submit(request), request, timeout)
+
+    def submit(self, request: dict[str, Any]) -> int:
+        """Send ``request`` without waiting for its reply; the id
+        :meth:`collect` takes.  A line for several VMs is sent to all of
+        them before any reply is read, so they work at once, with no thread."""
         if self._lost is not None or self._sock is None:
             raise ConnectError(f"connection lost: {self.lost_reason() or 'not connected'}")
         outgoing = self._proto.send(request)
         self._write(outgoing.data)
-        request_id = outgoing.request_id
+        return outgoing.request_id
+
+    def collect(self, request_id: int, request: dict[str, Any],
+                timeout: float | None = None) -> Reply:
+        """Wait for the reply to a request :meth:`submit` sent."""
         limit = self.timeout if timeout is None else timeout
         deadline = None if limit is None else time.monotonic() + limit
         replies = self._replies
