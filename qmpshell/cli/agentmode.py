@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from qmpshell.schema.model import Schema
     from qmpshell.settings import Settings
-    from qmpshell.wire.agent import AgentConnection
     from qmpshell.wire.connection import QmpConnection
 
 
@@ -25,10 +24,15 @@ def agent_table_schema() -> Schema:
     return load_agent_table().schema
 
 
-def agent_connection(conn: QmpConnection, settings: Settings) -> AgentConnection:
+def agent_connection(conn: QmpConnection, settings: Settings) -> QmpConnection:
     """``conn`` (a driver speaking :class:`~qmpshell.wire.agent.AgentProtocol`)
-    resynchronised now, and again after any reply lost to a timeout."""
+    resynchronised now, and again after any reply lost to a timeout.  A
+    libvirt domain's agent (``--domain NAME --agent``) is used as it is:
+    libvirt synchronises with the agent itself before every command."""
     from qmpshell.wire.agent import AgentConnection
+
+    if getattr(conn, "agent", False) is True:
+        return conn
 
     agent = AgentConnection(conn, sync_timeout=settings.timeout)
     agent.sync()

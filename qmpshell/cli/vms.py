@@ -30,6 +30,7 @@ def open_domains(settings: Settings, log: MessageLog | None,
     from qmpshell.wire.libvirt import open_domains as open_libvirt
 
     conns = open_libvirt(settings.libvirt_uri, list(settings.domains), timeout=timeout,
+                         agent=settings.agent,
                          log=log.write if log is not None else None)
     return [(conn.name, conn, False) for conn in conns]
 

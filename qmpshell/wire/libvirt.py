@@ -173,8 +173,9 @@ class LibvirtHost:
             raise ConnectError(f"{self.shown_uri}: {libvirt_message(exc)}") from None
         return names
 
-    def attach(self, name: str) -> LibvirtConnection:
-        """A connection to the monitor of the running domain ``name``."""
+    def attach(self, name: str, *, agent: bool = False) -> LibvirtConnection:
+        """A connection to the monitor of the running domain ``name`` (with
+        ``agent``, to its guest agent, through libvirt's agent channel)."""
         libvirt = self._libvirt
         try:
             domain = self._conn.lookupByName(name)
@@ -185,7 +186,7 @@ class LibvirtHost:
             raise ConnectError(f"{self.shown_uri}: {libvirt_message(exc)}") from None
         if not active:
             raise ConnectError(f"{name}: the domain is not running (virsh start {name})")
-        conn = LibvirtConnection(self, name, domain)
+        conn = LibvirtConnection(self, name, domain, agent=agent)
         with self._lock:
             self._domains[name] = conn
         try:
@@ -204,10 +205,14 @@ class LibvirtHost:
             self.close()
 
     # -- calls --------------------------------------------------------------
-    def call(self, domain: Any, text: str, hmp: bool) -> Future[str]:
-        """Send ``text`` to ``domain``'s monitor from a worker thread (libvirt
-        blocks), so that the caller can time out or be interrupted."""
+    def call(self, domain: Any, text: str, hmp: bool, agent: bool = False) -> Future[str]:
+        """Send ``text`` to ``domain``'s monitor (or with ``agent`` to its
+        guest agent) from a worker thread (libvirt blocks), so that the
+        caller can time out or be interrupted."""
         assert self._executor is not None
+        if agent:
+            wait = self._qemu.VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT
+            return self._executor.submit(self._qemu.qemuAgentCommand, domain, text, wait, 0)
         flags = self._qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP if hmp else 0
         return self._executor.submit(self._qemu.qemuMonitorCommand, domain, text, flags)
 
@@ -276,8 +281,10 @@ class LibvirtConnection:
 
     kind = "libvirt"
 
-    def __init__(self, host: LibvirtHost, name: str, domain: Any) -> None:
+    def __init__(self, host: LibvirtHost, name: str, domain: Any, *, agent: bool = False) -> None:
         self.host = host
+        self.agent = agent
+        """Talk to the domain's guest agent (libvirt syncs with it itself)."""
         self._name = name
         self._domain = domain
         self.timeout = host.timeout
@@ -295,7 +302,10 @@ class LibvirtConnection:
         self._watcher: Callable[[], None] | None = None
 
     def start(self) -> None:
-        """Read QEMU's version for the greeting the rest of the shell expects."""
+        """Read QEMU's version for the greeting the rest of the shell expects
+        (a guest agent has no greeting)."""
+        if self.agent:
+            return
         reply = self.execute({"execute": "query-version"}).message
         version = reply.get("return")
         self._greeting = {"QMP": {"version": version if isinstance(version, dict) else {},
@@ -328,11 +338,11 @@ class LibvirtConnection:
             return self._reply({"error": {"class": "GenericError", "desc":
                                           "out-of-band execution is not available "
                                           "through libvirt"}})
-        hmp = _hmp_line(request)
+        hmp = None if self.agent else _hmp_line(request)
         if self.host.log is not None:
             self.host.log(SENT, request)
         future = self.host.call(self._domain, hmp if hmp is not None else json.dumps(request),
-                                hmp is not None)
+                                hmp is not None, agent=self.agent)
         generation = self._interrupts
         future.add_done_callback(lambda _f: self._nudge())
         limit = self.timeout if timeout is None else timeout
@@ -489,13 +499,14 @@ def _hmp_line(request: dict[str, Any]) -> str | None:
 
 
 def open_domains(uri: str | None, patterns: list[str], *, timeout: float | None = None,
+                 agent: bool = False,
                  log: Observer | None = None) -> list[LibvirtConnection]:
     """Connect to ``uri`` and attach to every domain ``patterns`` name."""
     host = LibvirtHost(uri, timeout=timeout, log=log).open()
     attached: list[LibvirtConnection] = []
     try:
         for name in host.match(patterns):
-            attached.append(host.attach(name))
+            attached.append(host.attach(name, agent=agent))
     except BaseException:
         for conn in attached:
             conn.close()

@@ -56,7 +56,7 @@ DOMAIN_XML = """<domain type='qemu'>
       <target dev='vda' bus='virtio'/>
     </disk>
     <controller type='usb' model='none'/>
-    <memballoon model='none'/>
+    <memballoon model='none'/>{channels}
   </devices>
 </domain>
 """
@@ -153,14 +153,19 @@ class LibvirtDaemon:
             raise RuntimeError(f"virsh {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
-    def create_domain(self, name: str = "qs-guest", disk_size: str = "16M") -> str:
-        """Start a transient TCG domain (see the module doc); its name."""
+    def create_domain(self, name: str = "qs-guest", disk_size: str = "16M", *,
+                      agent_channel: bool = False) -> str:
+        """Start a transient TCG domain (see the module doc); its name.
+        ``agent_channel`` gives it the virtio-serial port a guest agent would
+        listen on (the guest runs no OS, so no agent ever answers there)."""
         disk = self.root / "images" / f"{name}.qcow2"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), disk_size],
                        check=True)
         self._own(disk)
         xml = self.root / f"{name}.xml"
-        xml.write_text(DOMAIN_XML.format(name=name, disk=disk,
+        channels = ("\n    <channel type='unix'><target type='virtio' "
+                    "name='org.qemu.guest_agent.0'/></channel>" if agent_channel else "")
+        xml.write_text(DOMAIN_XML.format(name=name, disk=disk, channels=channels,
                                          emulator=shutil.which("qemu-system-x86_64")))
         self.domains.append(name)
         self.virsh("create", str(xml))
