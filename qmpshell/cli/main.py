@@ -279,7 +279,11 @@ def run_script(settings: Settings) -> int:
             conn = blocking_connection(settings, "", log)
             spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
             conn.name = str(spawned.socket_path)
-            conn.attach(spawned.start())
+            sock = spawned.start()
+            try:
+                conn.attach(sock)
+            except ConnectError as error:
+                raise spawned.explain(error) from None
             opened = [(default_name(conn.name), conn, False)]
         else:
             opened = open_blocking(settings, lambda a: blocking_connection(settings, a, log),
@@ -479,7 +483,11 @@ async def run_prompt(settings: Settings) -> int:
             conn = async_connection(settings, "", log)
             spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
             conn.name = str(spawned.socket_path)
-            await conn.attach(spawned.start())
+            sock = spawned.start()
+            try:
+                await conn.attach(sock)
+            except ConnectError as error:
+                raise spawned.explain(error) from None
             opened = [(default_name(conn.name), conn, False)]
         else:
             opened = await open_async(settings, lambda a: async_connection(settings, a, log),

@@ -86,12 +86,27 @@ class SpawnedQemu:
                 sock, _ = server.accept()
             except TimeoutError:
                 if self.proc.poll() is not None:
-                    raise SpawnError(f"{self.binary} exited with status "
-                                     f"{self.proc.returncode}: {self._log_tail()}") from None
+                    raise self._exited() from None
                 continue
             sock.settimeout(None)
             return sock
         raise SpawnError(f"{self.binary} did not connect within {START_TIMEOUT:g} s")
+
+    def explain(self, error: ConnectError, wait: float = 2.0) -> ConnectError:
+        """``error`` from the first exchange with QEMU, or what QEMU itself
+        said when it exited right after connecting (a QEMU argument it
+        refused, no display to open): its status and its last words."""
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return error
+        return self._exited()
+
+    def _exited(self) -> SpawnError:
+        assert self.proc is not None
+        return SpawnError(f"{self.binary} exited with status {self.proc.returncode}: "
+                          f"{self._log_tail()}")
 
     def _log_tail(self) -> str:
         try:

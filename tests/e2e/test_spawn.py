@@ -84,6 +84,18 @@ def test_spawn_with_bad_qemu_arguments() -> None:
     assert "exited with status" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_spawned_qemu_that_dies_after_connecting_says_why() -> None:
+    """QEMU connects to the shell's socket first and opens its display after:
+    without a display (no -display none) it exits then, and what it said is
+    the message, not the reset of the connection it left."""
+    r = qmpshell("--spawn", "-c", "query-status", "--", "-machine", "none", "-display", "gtk",
+                 env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert r.returncode == 3
+    assert r.stderr.startswith("qmpshell: error: qemu-system-x86_64 exited with status "), \
+        r.stderr
+    assert "reset by peer" not in r.stderr and len(r.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 128 + signal.SIGTERM),
                                             (signal.SIGINT, 128 + signal.SIGINT),
                                             (signal.SIGKILL, -signal.SIGKILL)])
