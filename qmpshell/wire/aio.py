@@ -14,7 +14,6 @@ connection goes, so it can print them while no line runs.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import socket
 import threading
@@ -33,8 +32,8 @@ from qmpshell.wire.address import (
     parse_address,
     tls_context,
 )
-from qmpshell.wire.blocking import EVENT_BACKLOG, Warn
-from qmpshell.wire.connection import Interrupted, Reply
+from qmpshell.wire.blocking import Warn
+from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
 from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
@@ -109,10 +108,7 @@ class AsyncConnection:
         self._transport: asyncio.Transport | None = None
         self._ready: asyncio.Future[None] | None = None
         self._slots: dict[int, _Slot] = {}
-        self.dropped_events = 0
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        self._events: collections.deque[tuple[int, dict[str, Any]]] = (
-            collections.deque(maxlen=EVENT_BACKLOG))
+        self._events = EventBacklog()
         self._lost: str | None = None
         self._interrupts = 0
         self._watcher: Callable[[], None] | None = None
@@ -199,9 +195,7 @@ class AsyncConnection:
                         if slot.future is not None and not slot.future.done():
                             slot.future.set_result(slot.reply)
                 elif type(event) is EventReceived:
-                    if len(self._events) == EVENT_BACKLOG:
-                        self.dropped_events += 1  # the oldest goes: said by the runner
-                    self._events.append((event.seq, event.message))
+                    self._events.add(event.seq, event.message)
                     activity = True
                 elif type(event) is Ready:
                     if self._ready is not None and not self._ready.done():
@@ -330,11 +324,12 @@ class AsyncConnection:
 
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
         with self._cond:
-            events = self._events
-            taken = []
-            while events and (before is None or events[0][0] < before):
-                taken.append(events.popleft()[1])
-            return taken
+            return self._events.take(before)
+
+    @property
+    def dropped_events(self) -> int:
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
+        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

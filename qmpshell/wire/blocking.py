@@ -10,7 +10,6 @@ thread, and every wait has a deadline when a timeout is set.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import select
@@ -29,7 +28,7 @@ from qmpshell.wire.address import (
     lost_reason,
     open_socket,
 )
-from qmpshell.wire.connection import Interrupted, Reply
+from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
 from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
@@ -40,9 +39,6 @@ from qmpshell.wire.protocol import (
     State,
     UnmatchedReply,
 )
-
-EVENT_BACKLOG = 100_000
-"""Events kept for a consumer that has not caught up; the oldest go first."""
 
 READ_SIZE = 262144
 
@@ -81,10 +77,7 @@ class BlockingConnection:
         self._poll: Callable[[float], list[Any]] | None = None
         self._wake_r = self._wake_w = -1
         self._replies: dict[int, Reply] = {}
-        self.dropped_events = 0
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        self._events: collections.deque[tuple[int, dict[str, Any]]] = (
-            collections.deque(maxlen=EVENT_BACKLOG))
+        self._events = EventBacklog()
         self._lost: str | None = None
         self._ready = False
 
@@ -251,9 +244,7 @@ class BlockingConnection:
             if type(event) is ReplyReceived:
                 self._replies[event.request_id] = Reply(event.message, event.seq)
             elif type(event) is EventReceived:
-                if len(self._events) == EVENT_BACKLOG:
-                    self.dropped_events += 1  # the oldest goes: said by the runner
-                self._events.append((event.seq, event.message))
+                self._events.add(event.seq, event.message)
             elif type(event) is Ready:
                 self._ready = True
             elif type(event) is UnmatchedReply:
@@ -285,11 +276,12 @@ class BlockingConnection:
 
     # -- events ----------------------------------------------------------
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
-        events = self._events
-        taken = []
-        while events and (before is None or events[0][0] < before):
-            taken.append(events.popleft()[1])
-        return taken
+        return self._events.take(before)
+
+    @property
+    def dropped_events(self) -> int:
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
+        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -12,8 +12,13 @@ a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
+
+EVENT_BACKLOG = 100_000
+"""Events a connection keeps until they are taken; past it the oldest go,
+counted in :attr:`EventBacklog.dropped` (the runner says so, a script fails)."""
 
 
 class Reply(NamedTuple):
@@ -25,6 +30,33 @@ class Reply(NamedTuple):
 
     message: dict[str, Any]
     seq: int
+
+
+class EventBacklog:
+    """The events a driver received and nobody took yet, with the sequence
+    number that orders them against replies; bounded, and counting what the
+    bound drops.  Every driver keeps one; callers lock it as they need."""
+
+    def __init__(self, limit: int = EVENT_BACKLOG) -> None:
+        self._events: collections.deque[tuple[int, dict[str, Any]]] = (
+            collections.deque(maxlen=limit))
+        self.dropped = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._events)
+
+    def add(self, seq: int, event: dict[str, Any]) -> None:
+        if len(self._events) == self._events.maxlen:
+            self.dropped += 1  # the oldest goes
+        self._events.append((seq, event))
+
+    def take(self, before: int | None = None) -> list[dict[str, Any]]:
+        """The events received before ``before`` (a reply's seq), or all."""
+        events = self._events
+        taken = []
+        while events and (before is None or events[0][0] < before):
+            taken.append(events.popleft()[1])
+        return taken
 
 
 class Interrupted(Exception):  # noqa: N818 - what happened, as the user sees it

@@ -27,7 +27,6 @@ is imported only for ``--domain``, and imports libvirt itself only then.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import fnmatch
 import functools
@@ -39,7 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from qmpshell.errors import CommandTimeout, ConnectError, QmpShellError
-from qmpshell.wire.connection import Interrupted, Reply
+from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
 
 SENT = "sent"
 RECEIVED = "received"
@@ -48,9 +47,6 @@ Observer = Callable[[str, dict[str, Any]], None]
 INSTALL_HINT = ("--domain needs libvirt-python: pip install 'qmpshell[libvirt]' "
                 "(it builds against libvirt's headers: apt-get install libvirt-dev "
                 "pkg-config gcc)")
-
-EVENT_BACKLOG = 100_000
-"""Events kept for a consumer that has not caught up; the oldest go first."""
 
 KEEPALIVE = (5, 3)
 """Seconds between keepalive probes, and unanswered probes before the
@@ -289,10 +285,7 @@ class LibvirtConnection:
         self._domain = domain
         self.timeout = host.timeout
         self._greeting: dict[str, Any] | None = None
-        self.dropped_events = 0
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        self._events: collections.deque[tuple[int, dict[str, Any]]] = (
-            collections.deque(maxlen=EVENT_BACKLOG))
+        self._events = EventBacklog()
         self._seq = 0
         self._lock = threading.Lock()
         self._lost: str | None = None
@@ -367,11 +360,13 @@ class LibvirtConnection:
         return self._reply(message)
 
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
-        taken = []
         with self._lock:
-            while self._events and (before is None or self._events[0][0] < before):
-                taken.append(self._events.popleft()[1])
-        return taken
+            return self._events.take(before)
+
+    @property
+    def dropped_events(self) -> int:
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
+        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -423,9 +418,7 @@ class LibvirtConnection:
     def deliver(self, event: dict[str, Any]) -> None:
         with self._lock:
             self._seq += 1
-            if len(self._events) == EVENT_BACKLOG:
-                self.dropped_events += 1  # the oldest goes: said by the runner
-            self._events.append((self._seq, event))
+            self._events.add(self._seq, event)
         if self.host.log is not None:
             self.host.log(RECEIVED, event)
         self._nudge(watchers=True)
