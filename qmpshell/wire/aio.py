@@ -38,11 +38,11 @@ from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
-    QmpProtocol,
     Ready,
     ReplyReceived,
     State,
     UnmatchedReply,
+    new_protocol,
 )
 
 
@@ -94,14 +94,8 @@ class AsyncConnection:
         self.tls = tls
         self.log = log
         self.warn = warn
-        observer = log.write if log is not None else None
-        self._proto: QmpProtocol
-        if agent:  # a guest agent: resynchronised through guest-sync-delimited
-            from qmpshell.wire.agent import AgentProtocol
-
-            self._proto = AgentProtocol(observer=observer)
-        else:
-            self._proto = QmpProtocol(negotiate=negotiate, observer=observer)
+        self._proto = new_protocol(negotiate=negotiate, agent=agent,
+                                   observer=log.write if log is not None else None)
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0

@@ -33,11 +33,11 @@ from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
-    QmpProtocol,
     Ready,
     ReplyReceived,
     State,
     UnmatchedReply,
+    new_protocol,
 )
 
 READ_SIZE = 262144
@@ -65,14 +65,8 @@ class BlockingConnection:
         self.tls = tls
         self.log = log
         self.warn = warn
-        observer = log.write if log is not None else None
-        self._proto: QmpProtocol
-        if agent:  # a guest agent: resynchronised through guest-sync-delimited
-            from qmpshell.wire.agent import AgentProtocol
-
-            self._proto = AgentProtocol(observer=observer)
-        else:
-            self._proto = QmpProtocol(negotiate=negotiate, observer=observer)
+        self._proto = new_protocol(negotiate=negotiate, agent=agent,
+                                   observer=log.write if log is not None else None)
         self._sock: socket.socket | None = None
         self._poll: Callable[[float], list[Any]] | None = None
         self._wake_r = self._wake_w = -1

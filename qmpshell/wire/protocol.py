@@ -365,3 +365,14 @@ def too_deep(line: bytes, limit: int) -> bool:
 def _shown(value: object) -> str:
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def new_protocol(*, negotiate: bool = True, agent: bool = False,
+                 observer: Observer | None = None) -> QmpProtocol:
+    """The protocol a driver speaks: QMP, or with ``agent`` the guest agent's
+    (no greeting, resynchronised through guest-sync-delimited)."""
+    if agent:
+        from qmpshell.wire.agent import AgentProtocol
+
+        return AgentProtocol(observer=observer)
+    return QmpProtocol(negotiate=negotiate, observer=observer)
