@@ -16,13 +16,11 @@ from typing import Any
 
 from tools.qapi_source import (
     DATA,
-    SourceMissing,
-    dump,
     entity_doc,
+    generator_main,
     input_digest,
     members_docs,
     qemu_version,
-    source_dir,
 )
 
 OUT = DATA / "qapi-docs.json"
@@ -62,30 +60,7 @@ def table_from_schema(schema: Any, version: str, digest: str) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the table (--write), or exit 1 if it is stale (--check)."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m tools.gen_qapi_docs",
-                                     description="Generate or check qapi-docs.json.")
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="write the table")
-    action.add_argument("--check", action="store_true", help="exit 1 if the table is stale")
-    parser.add_argument("--source", help="QEMU source tree (default $QEMU_SRC or .qemu-src)")
-    parser.add_argument("--out", type=Path, default=OUT, help="table file")
-    args = parser.parse_args(argv)
-    try:
-        wanted = dump(docs_table(source_dir(args.source)))
-    except SourceMissing as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.write:
-        args.out.write_text(wanted, encoding="utf-8")
-        return 0
-    current = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
-    if current != wanted:
-        print(f"{args.out}: out of date; regenerate it with `make generate`", file=sys.stderr)
-        return 1
-    return 0
+    return generator_main(argv, prog="tools.gen_qapi_docs", out=OUT, build=docs_table)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +202,32 @@ def condition(ifcond: Any) -> str:
 def dump(data: dict[str, Any]) -> str:
     """The data file's text: stable key order, one entry per line group."""
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generator_main(argv: Sequence[str] | None, *, prog: str, out: Path,
+                   build: Callable[[Path], dict[str, Any]]) -> int:
+    """The command line every table generator has: ``--write`` the table that
+    ``build(source tree)`` makes, or ``--check`` it (exit 1 when stale)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}",
+                                     description=f"Generate or check {out.name}.")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", action="store_true", help="write the table")
+    action.add_argument("--check", action="store_true", help="exit 1 if the table is stale")
+    parser.add_argument("--source", help="QEMU source tree (default $QEMU_SRC or .qemu-src)")
+    parser.add_argument("--out", type=Path, default=out, help="table file")
+    args = parser.parse_args(argv)
+    try:
+        wanted = dump(build(source_dir(args.source)))
+    except SourceMissing as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.write:
+        args.out.write_text(wanted, encoding="utf-8")
+        return 0
+    current = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    if current != wanted:
+        print(f"{args.out}: out of date; regenerate it with `make generate`", file=sys.stderr)
+        return 1
+    return 0
