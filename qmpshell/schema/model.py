@@ -43,8 +43,22 @@ BUILTINS: dict[str, str] = {
 KINDS = ("builtin", "enum", "object", "array", "alternate")
 
 
+class Featured:
+    """What the schema's ``features`` say of a command or a member."""
+
+    features: tuple[str, ...]
+
+    @property
+    def deprecated(self) -> bool:
+        return "deprecated" in self.features
+
+    @property
+    def unstable(self) -> bool:
+        return "unstable" in self.features
+
+
 @dataclass(frozen=True)
-class Member:
+class Member(Featured):
     """A named argument of a command, or a member of an object type."""
 
     name: str
@@ -55,14 +69,6 @@ class Member:
     hint: str = ""
     """What live values complete it: 'block-device', 'node-name', 'chardev',
     'device-id', 'qom-path', 'file', or '' for none."""
-
-    @property
-    def deprecated(self) -> bool:
-        return "deprecated" in self.features
-
-    @property
-    def unstable(self) -> bool:
-        return "unstable" in self.features
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class Example:
 
 
 @dataclass(frozen=True)
-class Command:
+class Command(Featured):
     """A QMP command."""
 
     name: str
@@ -143,14 +149,6 @@ class Command:
     examples: tuple[Example, ...] = ()
     code: str = ""
     """The spec's args_type string, e.g. 'device:s?,node-name:s?,size:o'."""
-
-    @property
-    def deprecated(self) -> bool:
-        return "deprecated" in self.features
-
-    @property
-    def unstable(self) -> bool:
-        return "unstable" in self.features
 
 
 @dataclass(frozen=True)
