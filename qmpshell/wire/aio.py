@@ -33,7 +33,7 @@ from qmpshell.wire.address import (
     tls_context,
 )
 from qmpshell.wire.blocking import Warn
-from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
+from qmpshell.wire.connection import EventBacklog, Interrupted, Reply, wait_until
 from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
@@ -296,16 +296,17 @@ class AsyncConnection:
         limit = self.timeout if timeout is None else timeout
         deadline = None if limit is None else time.monotonic() + limit
         with self._cond:
-            while slot.reply is None and slot.error is None:
-                if self._interrupts != generation:
-                    self._give_up(slot)
-                    raise Interrupted("interrupted")
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    self._give_up(slot)
-                    name = request.get("execute", request.get("exec-oob", "?"))
-                    raise CommandTimeout(f"no reply to {name} within {limit:g} s")
-                self._cond.wait(remaining)
+            try:
+                answered = wait_until(
+                    self._cond, lambda: slot.reply is not None or slot.error is not None,
+                    deadline, lambda: self._interrupts != generation)
+            except Interrupted:
+                self._give_up(slot)
+                raise
+            if not answered:
+                self._give_up(slot)
+                name = request.get("execute", request.get("exec-oob", "?"))
+                raise CommandTimeout(f"no reply to {name} within {limit:g} s")
         if slot.reply is None:
             raise ConnectError(f"connection lost: {slot.error}")
         return slot.reply
@@ -329,16 +330,9 @@ class AsyncConnection:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             generation = self._interrupts
-            while not self._events:
-                if self._lost is not None:
-                    return False
-                if self._interrupts != generation:
-                    raise Interrupted("interrupted")
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+            wait_until(self._cond, lambda: bool(self._events) or self._lost is not None,
+                       deadline, lambda: self._interrupts != generation)
+            return bool(self._events)
 
     def lost_reason(self) -> str | None:
         if self._transport is None and self._lost is None:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    import threading
 
 EVENT_BACKLOG = 100_000
 """Events a connection keeps until they are taken; past it the oldest go,
@@ -57,6 +60,24 @@ class EventBacklog:
         while events and (before is None or events[0][0] < before):
             taken.append(events.popleft()[1])
         return taken
+
+
+def wait_until(cond: threading.Condition, ready: Callable[[], bool], deadline: float | None,
+               interrupted: Callable[[], bool]) -> bool:
+    """With ``cond`` held, wait until ``ready()``: False when ``deadline``
+    (a ``time.monotonic()``) passed first; :class:`Interrupted` once
+    ``interrupted()`` says Ctrl-C came.  For the drivers whose replies and
+    events arrive on another thread (asyncio, libvirt)."""
+    import time
+
+    while not ready():
+        if interrupted():
+            raise Interrupted("interrupted")
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return False
+        cond.wait(remaining)
+    return True
 
 
 class Interrupted(Exception):  # noqa: N818 - what happened, as the user sees it

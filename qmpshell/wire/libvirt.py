@@ -38,7 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from qmpshell.errors import CommandTimeout, ConnectError, QmpShellError
-from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
+from qmpshell.wire.connection import EventBacklog, Reply, wait_until
 
 SENT = "sent"
 RECEIVED = "received"
@@ -469,14 +469,8 @@ class LibvirtConnection:
         Raises Interrupted once :meth:`interrupt` was called after the wait
         began (``generation``)."""
         with self._cond:
-            while not ready():
-                if self._interrupts != generation:
-                    raise Interrupted("interrupted")
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+            return wait_until(self._cond, ready, deadline,
+                              lambda: self._interrupts != generation)
 
 
 def _hmp_line(request: dict[str, Any]) -> str | None:
