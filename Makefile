@@ -22,7 +22,7 @@ LIBVIRT_PACKAGES := /usr/sbin/libvirtd:libvirt-daemon \
 $(STAMP): pyproject.toml | libvirt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
 qemu:

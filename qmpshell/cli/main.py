@@ -247,9 +247,11 @@ def run_script(settings: Settings) -> int:
         write_stdout("\n".join(load_schema(settings).command_names()))
         return EXIT_OK
     lines = read_sources(settings)
-    schema = load_schema(settings)
+    bundled = FallbackSchema(settings)
+    if settings.dry_run or not wants_live_schema(settings):
+        bundled()  # a --schema FILE fails before connecting
     if settings.dry_run:
-        dry = make_runner(settings, schema, None)
+        dry = make_runner(settings, bundled(), None)
         try:
             start_recording(dry, settings)
             return run_scripted(dry, settings, lines)
@@ -260,12 +262,11 @@ def run_script(settings: Settings) -> int:
     conn: BlockingConnection | None = None
     opened: list[Named] = []
     runner: Runner | None = None
-    bundled = schema
 
     def schema_of(conn: QmpConnection) -> Schema:
         if not wants_live_schema(settings):
-            return bundled
-        return finish_now(live_schema(conn, bundled, blocking_execute(conn)))
+            return bundled()
+        return finish_now(live_schema(conn, bundled(), blocking_execute(conn)))
 
     def connect(address: str) -> QmpConnection:
         conn = blocking_connection(settings, address, log)
@@ -297,16 +298,17 @@ def run_script(settings: Settings) -> int:
         if opened:
             (name, first, _), rest = opened[0], opened[1:]
             recheck = None
-            first_schema = bundled
             if wants_live_schema(settings):
                 first_schema, recheck = script_schema(first, bundled)
+            else:
+                first_schema = bundled()
             runner = make_runner(settings, first_schema, first, name=name)
             if recheck is not None:
                 checked_runner, checked_first, check = runner, first, recheck
                 runner.recheck_schema = lambda: (
                     check() if checked_runner.connection is checked_first else None)
         else:  # the script connects with .connect
-            runner, rest = make_runner(settings, bundled, None), []
+            runner, rest = make_runner(settings, bundled(), None), []
         for name, other, explicit in rest:
             runner.attach(name, other, schema_of(other), explicit=explicit)
         runner.connector, runner.schema_of = connect, schema_of
@@ -367,7 +369,22 @@ def explained(error: ConnectError, settings: Settings) -> QmpShellError:
     return error
 
 
-def script_schema(conn: QmpConnection, bundled: Schema
+class FallbackSchema:
+    """The schema a scripted run falls back to (:func:`load_schema`), read on
+    first use: a warm start takes the server's schema, already documented,
+    from the cache and never reads the bundled table."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._schema: Schema | None = None
+
+    def __call__(self) -> Schema:
+        if self._schema is None:
+            self._schema = load_schema(self._settings)
+        return self._schema
+
+
+def script_schema(conn: QmpConnection, bundled: Callable[[], Schema]
                   ) -> tuple[Schema, Callable[[], Schema | None] | None]:
     """The server's schema for a script, and how to check it later: the
     cached one at once when the cache knows this QEMU build, compared with
@@ -391,10 +408,10 @@ def script_schema(conn: QmpConnection, bundled: Schema
     except QmpShellError as error:
         close()
         note("schema", "the server's schema could not be read (%s): bundled table kept", error)
-        return bundled, None
+        return bundled(), None
     if first is None:
         close()
-        return bundled, None
+        return bundled(), None
     schema = labelled(first, conn)
     note("schema", "using the server's schema: %s, %d commands", schema.source,
          len(schema.commands))
@@ -738,7 +755,7 @@ def load_schema(settings: Settings) -> Schema:
     if settings.dry_run:
         from qmpshell.schema.offline import CACHED_PREFIX, last_connected
 
-        cached = last_connected(schema_cache_dir(), bundled)
+        cached = last_connected(schema_cache_dir())
         if cached is not None:
             qemu = cached.source.removeprefix(CACHED_PREFIX)
             sys.stderr.write(visible(f"qmpshell: checking against the schema of QEMU {qemu}, "

@@ -69,7 +69,7 @@ def narrow(schema: Schema, guest_info: Mapping[str, Any]) -> Schema:
         kept[name] = Command(name=name, args_type=FREE_FORM, group="live")
     version = guest_info.get("version")
     source = f"{SOURCE} {version}" if isinstance(version, str) else SOURCE
-    return dataclasses.replace(schema, commands=kept, source=source, unavailable=refused)
+    return schema.replace(commands=kept, source=source, unavailable=refused)
 
 
 def _bundled_text() -> str:

@@ -17,27 +17,26 @@ older format or for another key is a miss, never an error.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
+import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell import jsonlimit
 from qmpshell.debug import note
 from qmpshell.privatefiles import make_private_dirs
+from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
-FORMAT = 3
+FORMAT = 4
 """Bump when the model, the encoding or the introspection mapping changes."""
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(NamedTuple):
     """A cached live schema and the digest of the reply it was built from."""
 
     schema: Schema
@@ -66,13 +65,15 @@ def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
     qemu = version.get("qemu", {}) if isinstance(version, Mapping) else {}
     triple = ".".join(str(qemu.get(k, "x")) for k in ("major", "minor", "micro"))
     package = str(version.get("package", "")) if isinstance(version, Mapping) else ""
-    package_id = hashlib.sha256(package.encode()).hexdigest()[:12]
+    package_id = f"{zlib.crc32(package.encode()):08x}"  # not hashlib: its import is slow
     arch = re.sub(r"[^A-Za-z0-9_]", "_", target) or "any"
     return f"{triple}-{arch}-{package_id}"
 
 
 def reply_digest(entries: object) -> str:
     """The hash of a query-qmp-schema return value, independent of key order."""
+    import hashlib  # only when the server's schema was fetched: OpenSSL loads slowly
+
     text = json.dumps(entries, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -81,13 +82,21 @@ def entry_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"schema-{key}.json"
 
 
-def load(cache_dir: Path, key: str) -> CacheEntry | None:
-    """The cached entry for ``key``; None when absent, unreadable or corrupt."""
+def load(cache_dir: Path, key: str, documented_by: str = "") -> CacheEntry | None:
+    """The cached entry for ``key``, its schema documented by the bundled
+    table ``documented_by`` names; None when absent, unreadable, corrupt, of
+    another QEMU or documented by another table."""
     path = entry_path(cache_dir, key)
     try:
-        data = jsonlimit.loads(path.read_bytes())
+        # Not jsonlimit: the outline is shallow and its entries are JSON
+        # texts, each checked for depth when it is decoded; something deeper
+        # raises RecursionError here, a miss.
+        data = json.loads(path.read_bytes())
         if data.get("format") != FORMAT or data.get("key") != key:
             note("schema.cache", "miss: %s is of another format or QEMU", path)
+            return None
+        if data.get("documented_by") != documented_by:
+            note("schema.cache", "miss: %s was documented by another command table", path)
             return None
         digest = data["digest"]
         if not isinstance(digest, str):
@@ -106,7 +115,7 @@ def load(cache_dir: Path, key: str) -> CacheEntry | None:
     return entry
 
 
-def newest(cache_dir: Path) -> CacheEntry | None:
+def newest(cache_dir: Path, documented_by: str = "") -> CacheEntry | None:
     """The entry of the QEMU connected to last (the most recently written or
     used one that loads), for a dry run with no server to ask."""
     try:
@@ -114,7 +123,7 @@ def newest(cache_dir: Path) -> CacheEntry | None:
     except OSError:
         return None
     for _, path in sorted(found, reverse=True):
-        entry = load(cache_dir, path.name[len("schema-"):-len(".json")])
+        entry = load(cache_dir, path.name[len("schema-"):-len(".json")], documented_by)
         if entry is not None:
             return entry
     return None
@@ -126,12 +135,14 @@ def mark_used(cache_dir: Path, key: str) -> None:
         os.utime(entry_path(cache_dir, key))
 
 
-def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = "") -> bool:
+def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = "",
+          documented_by: str = "") -> bool:
     """Write an entry atomically (temporary file, then rename); False when the
     cache directory is not writable, which only costs speed.  ``qemu`` says
-    which QEMU it is (:func:`describe_qemu`)."""
+    which QEMU it is (:func:`describe_qemu`), ``documented_by`` which bundled
+    table documented ``schema`` (an entry is kept already merged with it)."""
     data = {"format": FORMAT, "key": key, "digest": digest, "qemu": qemu,
-            "schema": schema_to_json(schema)}
+            "documented_by": documented_by, "schema": schema_to_json(schema)}
     text = json.dumps(data, separators=(",", ":"))
     import tempfile  # only on a cold start: with shutil, a noticeable import
 
@@ -153,31 +164,69 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = ""
 
 
 # -- the JSON encoding of a Schema --------------------------------------------
-# Compact, and quick to decode since the warm start waits for it: fields at
-# their default are left out, members are positional lists, and the types every
-# Schema makes for itself (builtins, 'options', 'empty') are not written.
-# Decoding checks every field's JSON type, so a tampered file is a miss
-# rather than a model that breaks completion later.
+# Each command, type and event is kept as its own JSON text, decoded only when
+# looked up (:class:`~qmpshell.schema.lazy.LazyTable`): a one-shot command
+# reads the file but decodes the few entries it uses.  Within an entry, fields
+# at their default are left out and members are positional lists; the types
+# every Schema makes for itself (builtins, 'options', 'empty') are not written.
+# Decoding checks every field's JSON type, so a tampered entry reads as an
+# unchecked one (any value, any argument), never as a model that breaks later.
 def schema_to_json(schema: Schema) -> dict[str, Any]:
     own = Schema()
     return {
         "source": schema.source,
         "complete": schema.complete,
-        "types": [_type_out(t) for t in schema.types.values() if own.types.get(t.name) != t],
-        "commands": [_command_out(c) for c in schema.commands.values()],
-        "events": [_fields_out(e, _EVENT_DEFAULT) for e in schema.events.values()],
+        "types": {t.name: _text(_type_out(t)) for t in schema.types.values()
+                  if own.types.get(t.name) != t},
+        "commands": {c.name: _text(_command_out(c)) for c in schema.commands.values()},
+        "events": {e.name: _text(_fields_out(e, _EVENT_DEFAULT))
+                   for e in schema.events.values()},
     }
 
 
 def schema_from_json(data: Mapping[str, Any]) -> Schema:
-    """Decode :func:`schema_to_json`; ValueError/TypeError/KeyError when malformed."""
-    types = [_type_in(t) for t in _list(data["types"])]
-    commands = [_command_in(c) for c in _list(data["commands"])]
-    events = [Event(name=_str(e["name"]), args_type=_str(e.get("args_type", "")),
-                    features=_strs(e.get("features", ()))) for e in _list(data["events"])]
-    return Schema(commands={c.name: c for c in commands}, types={t.name: t for t in types},
-                  events={e.name: e for e in events}, source=_str(data.get("source", "")),
-                  complete=data.get("complete") is True)
+    """Decode :func:`schema_to_json`: the entries stay text until looked up.
+    ValueError/TypeError/KeyError when the outline is malformed."""
+    return Schema(commands=LazyTable(_texts(data["commands"]), _command_text, _unchecked_command),
+                  types=LazyTable(_texts(data["types"]), _type_text, _unchecked_type),
+                  events=LazyTable(_texts(data["events"]), _event_text, _unchecked_event),
+                  source=_str(data.get("source", "")), complete=data.get("complete") is True)
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _texts(value: object) -> dict[str, str]:
+    if type(value) is not dict or not all(type(v) is str for v in value.values()):
+        raise TypeError("expected an object of JSON texts")
+    return value
+
+
+def _type_text(text: str) -> TypeInfo:
+    return _type_in(jsonlimit.loads(text))
+
+
+def _command_text(text: str) -> Command:
+    return _command_in(jsonlimit.loads(text))
+
+
+def _event_text(text: str) -> Event:
+    e = jsonlimit.loads(text)
+    return Event(name=_str(e["name"]), args_type=_str(e.get("args_type", "")),
+                 features=_strs(e.get("features", ())))
+
+
+def _unchecked_type(name: str) -> TypeInfo:
+    return TypeInfo(name=name, kind="builtin", builtin="any")
+
+
+def _unchecked_command(name: str) -> Command:
+    return Command(name=name, args_type="options")
+
+
+def _unchecked_event(name: str) -> Event:
+    return Event(name=name)
 
 
 _TYPE_DEFAULT = TypeInfo(name="", kind="")
@@ -187,7 +236,7 @@ _EVENT_DEFAULT = Event(name="")
 
 def _fields_out(obj: Any, default: Any) -> dict[str, Any]:
     out = {}
-    for name, value in vars(obj).items():
+    for name, value in obj._asdict().items():
         if name == "name" or value != getattr(default, name):
             out[name] = list(value) if isinstance(value, tuple) else value
     return out
@@ -217,7 +266,7 @@ def _command_out(cmd: Command) -> dict[str, Any]:
     out = _fields_out(cmd, _COMMAND_DEFAULT)
     out["args_type"] = cmd.args_type
     if cmd.examples:
-        out["examples"] = [vars(e) for e in cmd.examples]
+        out["examples"] = [e._asdict() for e in cmd.examples]
     return out
 
 

@@ -12,7 +12,6 @@ as given, since they are only references: users read :meth:`Schema.describe`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -148,8 +147,8 @@ def _open_gen_false_commands(schema: Schema) -> None:
         if args is None or args.kind != "object" or args.tag:
             continue
         own = f"{name}.arguments"
-        schema.types[own] = dataclasses.replace(args, name=own, open=True)
-        schema.commands[name] = dataclasses.replace(cmd, args_type=own)
+        schema.types[own] = args._replace(name=own, open=True)
+        schema.commands[name] = cmd._replace(args_type=own)
 
 
 def schema_from_commands(names: Iterable[str], *, source: str = "live") -> Schema:
@@ -180,8 +179,8 @@ def merge_schemas(live: Schema, bundled: Schema) -> Schema:
         else:
             args_type = _document_arguments(name, live.resolve(args_type),
                                             bundled.arguments(doc), types)
-        commands[name] = dataclasses.replace(
-            cmd, args_type=args_type, doc=doc.doc, title=doc.title, group=doc.group,
+        commands[name] = cmd._replace(
+            args_type=args_type, doc=doc.doc, title=doc.title, group=doc.group,
             examples=doc.examples, code=doc.code)
     return Schema(commands=commands, types=types, events=dict(live.events), source=live.source,
                   complete=live.complete)
@@ -204,14 +203,14 @@ def _document_arguments(command: str, live_args: TypeInfo, spec_args: TypeInfo,
         spec = by_name.get(member.name.replace("_", "-"))
         if spec is not None:
             refined = (member.type, spec.type) in REFINEMENTS
-            member = dataclasses.replace(
-                member, doc=member.doc or spec.doc, hint=member.hint or spec.hint,
+            member = member._replace(
+                doc=member.doc or spec.doc, hint=member.hint or spec.hint,
                 type=spec.type if refined else member.type)
         members.append(member)
     if tuple(members) == live_args.members:
         return live_args.name
     own = f"{command}.arguments"
-    types[own] = dataclasses.replace(live_args, name=own, members=tuple(members))
+    types[own] = live_args._replace(name=own, members=tuple(members))
     return own
 
 
@@ -233,32 +232,37 @@ def _adopt_type(name: str, source: Schema, types: dict[str, TypeInfo]) -> str:
 
 # -- loading from a server --------------------------------------------------
 async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
-                       bundled: Schema, cache_dir: Path | None) -> AsyncGenerator[Schema, None]:
+                       bundled: Schema | Callable[[], Schema],
+                       cache_dir: Path | None) -> AsyncGenerator[Schema, None]:
     """Yield the schema of the connected server: first the cached one when the
     cache knows this QEMU (no schema round trip), then a fresh one only if the
     server's schema differs from the cached (or nothing was cached).
 
-    Meant to run in the background after connecting: ``async for schema in
-    live_schemas(...): use(schema)``.  QMP errors other than a missing
-    ``query-qmp-schema`` raise QMPError."""
+    Each is documented by the ``bundled`` table (a schema, or what loads it:
+    a cached entry is kept already documented, so a warm start never reads
+    the table).  Meant to run in the background after connecting: ``async
+    for schema in live_schemas(...): use(schema)``.  QMP errors other than a
+    missing ``query-qmp-schema`` raise QMPError."""
+    documentation = bundled if callable(bundled) else lambda: bundled
     key = None
     cached = None
     qemu = ""
+    table = documented_by()
     if cache_dir is not None and greeting:
         target = await _target(execute)
         key = schemacache.cache_key(greeting, target)
         qemu = schemacache.describe_qemu(greeting, target)
-        cached = schemacache.load(cache_dir, key)
+        cached = schemacache.load(cache_dir, key, table)
         if cached is not None:
             schemacache.mark_used(cache_dir, key)
             note("schema", "the cache knows this QEMU build: its schema comes first")
-            yield merge_schemas(cached.schema, bundled)
+            yield cached.schema
     reply = await execute({"execute": "query-qmp-schema"})
     if "error" in reply:
         _raise_unless_not_found(reply)
         note("schema", "no query-qmp-schema: command names from query-commands")
         names = _return(await execute({"execute": "query-commands"}))
-        yield merge_schemas(schema_from_commands(_command_names(names)), bundled)
+        yield merge_schemas(schema_from_commands(_command_names(names)), documentation())
         return
     entries = reply.get("return")
     digest = schemacache.reply_digest(entries)
@@ -267,14 +271,23 @@ async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
         return
     if cached is not None:
         note("schema", "the cached schema differs from the server's: replaced")
-    live = schema_from_qapi(entries)
+    merged = merge_schemas(schema_from_qapi(entries), documentation())
     if cache_dir is not None and key is not None:
-        schemacache.store(cache_dir, key, live, digest, qemu)
-    yield merge_schemas(live, bundled)
+        schemacache.store(cache_dir, key, merged, digest, qemu, table)
+    yield merged
+
+
+def documented_by() -> str:
+    """Which bundled table documents a cached schema: a cached entry is
+    stored merged with it, so another table (an upgrade) makes it a miss."""
+    from qmpshell.schema.table import table_identity
+
+    return f"{schemacache.FORMAT}:{table_identity()}"
 
 
 async def load_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
-                           bundled: Schema, cache_dir: Path | None) -> Schema:
+                           bundled: Schema | Callable[[], Schema],
+                           cache_dir: Path | None) -> Schema:
     """The first schema :func:`live_schemas` yields: the cached one when there
     is one (fast), else the freshly introspected one.  Use ``live_schemas`` to
     also get the correction when a cached schema turns out stale."""

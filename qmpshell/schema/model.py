@@ -23,8 +23,8 @@ Builtin type names (shared by both sources):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import NamedTuple
 
 BUILTINS: dict[str, str] = {
     "str": "string",
@@ -43,22 +43,10 @@ BUILTINS: dict[str, str] = {
 KINDS = ("builtin", "enum", "object", "array", "alternate")
 
 
-class Featured:
-    """What the schema's ``features`` say of a command or a member."""
-
-    features: tuple[str, ...]
-
-    @property
-    def deprecated(self) -> bool:
-        return "deprecated" in self.features
-
-    @property
-    def unstable(self) -> bool:
-        return "unstable" in self.features
-
-
-@dataclass(frozen=True)
-class Member(Featured):
+# The model's records are named tuples rather than dataclasses: a one-shot
+# command builds a few of them, and creating dataclass types (with the
+# import of ``dataclasses`` itself) was a fifth of its start-up.
+class Member(NamedTuple):
     """A named argument of a command, or a member of an object type."""
 
     name: str
@@ -70,9 +58,18 @@ class Member(Featured):
     """What live values complete it: 'block-device', 'node-name', 'chardev',
     'device-id', 'qom-path', 'file', or '' for none."""
 
+    @property
+    def deprecated(self) -> bool:
+        """Whether the schema's ``features`` mark it deprecated."""
+        return "deprecated" in self.features
 
-@dataclass(frozen=True)
-class TypeInfo:
+    @property
+    def unstable(self) -> bool:
+        """Whether the schema's ``features`` mark it unstable (QEMU's ``x-`` names)."""
+        return "unstable" in self.features
+
+
+class TypeInfo(NamedTuple):
     """A type, in the shape QAPI introspection uses (see qapi/introspect.json)."""
 
     name: str
@@ -118,8 +115,7 @@ class TypeInfo:
         return None
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """One request/reply example from the spec documentation."""
 
     line: int
@@ -131,8 +127,7 @@ class Example:
     valid: bool = True
 
 
-@dataclass(frozen=True)
-class Command(Featured):
+class Command(NamedTuple):
     """A QMP command."""
 
     name: str
@@ -150,36 +145,65 @@ class Command(Featured):
     code: str = ""
     """The spec's args_type string, e.g. 'device:s?,node-name:s?,size:o'."""
 
+    @property
+    def deprecated(self) -> bool:
+        """Whether the schema's ``features`` mark it deprecated."""
+        return "deprecated" in self.features
 
-@dataclass(frozen=True)
-class Event:
+    @property
+    def unstable(self) -> bool:
+        """Whether the schema's ``features`` mark it unstable (QEMU's ``x-`` names)."""
+        return "unstable" in self.features
+
+
+class Event(NamedTuple):
     name: str
     args_type: str = ""
     features: tuple[str, ...] = ()
 
 
-@dataclass
 class Schema:
     """Commands, events and types; every lookup the front end needs."""
 
-    commands: dict[str, Command] = field(default_factory=dict)
-    types: dict[str, TypeInfo] = field(default_factory=dict)
-    events: dict[str, Event] = field(default_factory=dict)
-    source: str = ""
-    """Where it came from: 'bundled', 'live', a file name."""
-    complete: bool = False
-    """True when the command list is a server's own (introspected, or saved
-    from one): a command it lacks does not exist, so the parser refuses it.
-    The bundled spec is old, so with it unknown commands are let through."""
-    unavailable: dict[str, str] = field(default_factory=dict)
-    """Commands the server has but will not run, and why in its words (a
-    guest agent's disabled commands): refused before sending."""
+    __slots__ = ("commands", "types", "events", "source", "complete", "unavailable")
 
-    def __post_init__(self) -> None:
+    def __init__(self, commands: MutableMapping[str, Command] | None = None,
+                 types: MutableMapping[str, TypeInfo] | None = None,
+                 events: MutableMapping[str, Event] | None = None, source: str = "",
+                 complete: bool = False, unavailable: dict[str, str] | None = None) -> None:
+        self.commands: MutableMapping[str, Command] = {} if commands is None else commands
+        self.types: MutableMapping[str, TypeInfo] = {} if types is None else types
+        self.events: MutableMapping[str, Event] = {} if events is None else events
+        self.source = source
+        """Where it came from: 'bundled', 'live', a file name."""
+        self.complete = complete
+        """True when the command list is a server's own (introspected, or saved
+        from one): a command it lacks does not exist, so the parser refuses it.
+        The bundled spec is old, so with it unknown commands are let through."""
+        self.unavailable: dict[str, str] = {} if unavailable is None else unavailable
+        """Commands the server has but will not run, and why in its words (a
+        guest agent's disabled commands): refused before sending."""
         for name in BUILTINS:
             self.types.setdefault(name, TypeInfo(name=name, kind="builtin", builtin=name))
         self.types.setdefault("options", TypeInfo(name="options", kind="object", open=True))
         self.types.setdefault("empty", TypeInfo(name="empty", kind="object"))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schema):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in Schema.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Schema(source={self.source!r}, {len(self.commands)} commands, "
+                f"{len(self.types)} types, {len(self.events)} events)")
+
+    def replace(self, **changes: object) -> Schema:
+        """A copy with some fields changed (the tables are shared, not copied)."""
+        fields = {name: getattr(self, name) for name in Schema.__slots__}
+        fields.update(changes)
+        return Schema(**fields)
 
     # -- lookups ---------------------------------------------------------
     def command(self, name: str) -> Command | None:

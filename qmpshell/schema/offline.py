@@ -34,13 +34,15 @@ def schema_from_file(path: Path | str, bundled: Schema) -> Schema:
     return merge_schemas(loaded, bundled)
 
 
-def last_connected(cache_dir: Path, bundled: Schema) -> Schema | None:
+def last_connected(cache_dir: Path) -> Schema | None:
     """The cached schema of the QEMU connected to last, documented by the
-    bundled table; None when the cache has none."""
-    entry = schemacache.newest(cache_dir)
+    bundled table (it is cached so); None when the cache has none."""
+    from qmpshell.schema.introspect import documented_by
+
+    entry = schemacache.newest(cache_dir, documented_by())
     if entry is None or not entry.schema.commands:
         return None
-    schema = merge_schemas(entry.schema, bundled)
+    schema = entry.schema
     schema.source = CACHED_PREFIX + (entry.qemu or "(version unknown)")
     return schema
 

@@ -30,6 +30,19 @@ def load_bundled_schema() -> Schema:
     return schema_from_table(data, source="bundled")
 
 
+def table_identity() -> str:
+    """Which bundled table this is, cheaply (its size and time, no read):
+    what a schema cached merged with it records."""
+    beside = Path(__file__).with_name("data") / TABLE_NAME
+    try:
+        info = beside.stat()
+    except OSError:
+        from qmpshell import __version__
+
+        return f"{TABLE_FORMAT}:{__version__}"
+    return f"{TABLE_FORMAT}:{info.st_size}:{info.st_mtime_ns}"
+
+
 def _table_text() -> str:
     """The table next to this module; through importlib.resources only when
     the package is not plain files (a zip), since that import alone costs a

@@ -14,6 +14,7 @@ from conftest import FIXTURES
 
 from qmpshell.schema import cache as schemacache
 from qmpshell.schema.introspect import (
+    documented_by,
     live_schemas,
     load_live_schema,
     merge_schemas,
@@ -109,14 +110,51 @@ def test_a_corrupt_entry_is_ignored(tmp_path: Path, bundled: Schema, content: by
     assert len(json.loads(entry.read_text())["digest"]) == 64  # rewritten
 
 
-def test_a_tampered_model_is_a_miss_not_a_broken_schema(tmp_path: Path, bundled: Schema) -> None:
+def test_a_tampered_entry_reads_as_unchecked_not_as_a_broken_schema(
+        tmp_path: Path, bundled: Schema) -> None:
+    """Entries are decoded when first looked up: a tampered one costs its own
+    checks (it reads as 'any'), while the others still check as before."""
     load(FakeServer(), tmp_path, bundled)
     (entry,) = tmp_path.glob("schema-*.json")
     data = json.loads(entry.read_text())
-    data["schema"]["types"][0]["members"] = [[5, "str"]]
+    name = "block_resize.arguments"
+    assert name in data["schema"]["types"]
+    data["schema"]["types"][name] = json.dumps({"name": name, "kind": "object",
+                                                "members": [[5, "str"]]})
     entry.write_text(json.dumps(data))
     key = entry.name.removeprefix("schema-").removesuffix(".json")
-    assert schemacache.load(tmp_path, key) is None
+    loaded = schemacache.load(tmp_path, key, documented_by())
+    assert loaded is not None
+    schema = loaded.schema
+    assert schema.resolve(name).builtin == "any"
+    assert schema.members_for(name) == []
+    fresh = merge_schemas(schema_from_qapi(REPLY), bundled)
+    kept = schema.arguments("blockdev-snapshot-sync").members
+    assert kept and kept == fresh.arguments("blockdev-snapshot-sync").members
+
+
+@pytest.mark.parametrize("outline", [
+    {"types": [], "commands": {}, "events": {}},
+    {"types": {}, "commands": {"c": 5}, "events": {}},
+    {"types": {}, "commands": {}},
+])
+def test_a_malformed_outline_is_a_miss(tmp_path: Path, bundled: Schema,
+                                       outline: dict[str, Any]) -> None:
+    load(FakeServer(), tmp_path, bundled)
+    (entry,) = tmp_path.glob("schema-*.json")
+    data = json.loads(entry.read_text())
+    data["schema"] = outline
+    entry.write_text(json.dumps(data))
+    key = entry.name.removeprefix("schema-").removesuffix(".json")
+    assert schemacache.load(tmp_path, key, documented_by()) is None
+
+
+def test_an_entry_documented_by_another_table_is_a_miss(tmp_path: Path, bundled: Schema) -> None:
+    load(FakeServer(), tmp_path, bundled)
+    (entry,) = tmp_path.glob("schema-*.json")
+    key = entry.name.removeprefix("schema-").removesuffix(".json")
+    assert schemacache.load(tmp_path, key, documented_by()) is not None
+    assert schemacache.load(tmp_path, key, "another table") is None
 
 
 def test_another_version_package_or_target_misses(tmp_path: Path, bundled: Schema) -> None:
