@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell import jsonlimit
 
@@ -39,8 +38,7 @@ SECRET_PROPERTIES = frozenset({"data", "password", "passphrase", "secret"})
 """Properties whose value ``qom-set`` writes in clear: a secret object's data."""
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(NamedTuple):
     """One entry of :data:`SECRET_TABLE`.
 
     ``argument`` is a QMP argument name (dotted for nested ones), or for HMP

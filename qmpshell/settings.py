@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 DEFAULT_STYLE = "default"
 
@@ -27,9 +27,9 @@ def split_named(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The effective options of one qmpshell run."""
+class Settings(NamedTuple):
+    """The effective options of one qmpshell run (a named tuple: a
+    dataclass of this size costs a one-shot command a noticeable start-up)."""
 
     address: str | None = None
     """The first (or only) address, without its name."""
@@ -65,9 +65,9 @@ class Settings:
     list_commands: bool = False
     print_config: bool = False
     show_secrets: bool = False
-    secret_args: tuple[str, ...] = field(default=(), repr=False)
+    secret_args: tuple[str, ...] = ()
     """``--secret NAME=VALUE|NAME=@FILE`` as given."""
-    secret_values: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    secret_values: tuple[tuple[str, str], ...] = ()
     """(name, value) of the ``--secret`` options, files read (by cli)."""
     """-v and -n print passwords as sent (for debugging one's own machine)."""
     interactive: bool = False
@@ -81,6 +81,12 @@ class Settings:
     """Live progress lines while a .wait waits for long work: True
     (--progress), False (--no-progress), None (on a terminal: the prompt, or
     stderr in scripts)."""
+
+    def __repr__(self) -> str:
+        """Every field but the secrets' values, which never reach a log."""
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._asdict().items()
+                          if name not in ("secret_args", "secret_values"))
+        return f"Settings({shown})"
 
     @property
     def agent(self) -> bool:

@@ -25,10 +25,9 @@ import argparse
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import tomllib
@@ -54,8 +53,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
 SOURCES = ("default", "file", "command line")
 
 
-@dataclass(frozen=True)
-class ConfigValues:
+class ConfigValues(NamedTuple):
     """The valid keys found in the file; ``None`` means 'not set there'."""
 
     address: str | None = None
@@ -70,11 +68,10 @@ class ConfigValues:
     progress: bool | None = None
 
 
-CONFIG_KEYS: tuple[str, ...] = tuple(f.name for f in fields(ConfigValues))
+CONFIG_KEYS: tuple[str, ...] = ConfigValues._fields
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One effective setting and where it came from (one of :data:`SOURCES`)."""
 
     value: Any

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib
 import os
 import signal
@@ -118,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         note("cli", "%s run", "interactive" if settings.interactive else "scripted")
     try:
         check_usage(settings)
-        settings = dataclasses.replace(settings,
-                                       secret_values=read_secret_args(settings.secret_args))
+        settings = settings._replace(secret_values=read_secret_args(settings.secret_args))
         if settings.interactive and not settings.dry_run:
             import asyncio
 

@@ -15,7 +15,6 @@ import collections
 import fnmatch
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from qmpshell.errors import ParseError, QmpShellError
@@ -60,17 +59,23 @@ def split_target(line: str) -> tuple[str | None, str]:
     return target, rest.strip()
 
 
-@dataclass
 class Member:
     """One named connection, with the schema its own QEMU reported (None
     until read: the shared one is used meanwhile) and the events it sent
     that a later ``.wait`` may still match."""
 
-    name: str
-    connection: QmpConnection
-    schema: Schema | None = None
-    seen: collections.deque[dict[str, Any]] = field(
-        default_factory=lambda: collections.deque(maxlen=SEEN_EVENTS))
+    __slots__ = ("name", "connection", "schema", "seen")
+
+    def __init__(self, name: str, connection: QmpConnection, schema: Schema | None = None,
+                 seen: collections.deque[dict[str, Any]] | None = None) -> None:
+        self.name = name
+        self.connection = connection
+        self.schema = schema
+        self.seen: collections.deque[dict[str, Any]] = (
+            collections.deque(maxlen=SEEN_EVENTS) if seen is None else seen)
+
+    def __repr__(self) -> str:
+        return f"Member(name={self.name!r}, connection={self.connection!r})"
 
     @property
     def kind(self) -> str:

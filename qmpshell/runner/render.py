@@ -12,9 +12,8 @@ and errors read as ``error: CLASS: description``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell.secrets import mask_request
 from qmpshell.settings import DEFAULT_STYLE
@@ -87,8 +86,7 @@ def decode_base64_fields(value: Any) -> tuple[Any, list[tuple[str, str]]]:
     return shown, texts
 
 
-@dataclass(frozen=True)
-class Renderer:
+class Renderer(NamedTuple):
     """Renders messages for one output: pretty or compact, coloured or plain."""
 
     pretty: bool = False
@@ -103,7 +101,7 @@ class Renderer:
 
     def labelled(self, vm: str | None) -> Renderer:
         """This renderer for the messages of ``vm`` (None: no label)."""
-        return self if vm == self.vm else replace(self, vm=vm)
+        return self if vm == self.vm else self._replace(vm=vm)
 
     def reply(self, reply: dict[str, Any]) -> str:
         """A reply: ``{"return": ...}`` or an error."""

@@ -15,8 +15,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell.errors import QmpShellError
 from qmpshell.secrets import MASK, mask_hmp, mask_request
@@ -33,8 +32,7 @@ class MaskedSecretError(QmpShellError):
     """A line whose secret is the recording's mask, and no value was given."""
 
 
-@dataclass(frozen=True)
-class MaskedSecret:
+class MaskedSecret(NamedTuple):
     """One masked secret of a request.
 
     ``path`` locates it: argument keys (and list indices) down to the value;

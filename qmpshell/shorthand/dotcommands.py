@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Schema, suggest
@@ -37,8 +37,7 @@ Slot = str | tuple[str, ...]
 server's HMP commands), or fixed words."""
 
 
-@dataclass(frozen=True)
-class DotSpec:
+class DotSpec(NamedTuple):
     """One dot-command, as every part of the shell knows it."""
 
     name: str
@@ -65,8 +64,7 @@ class DotSpec:
         return f"{line}; {note}" if note else line
 
 
-@dataclass(frozen=True)
-class DotCommand:
+class DotCommand(NamedTuple):
     """A dot-command line: its name (without the dot) and what follows."""
 
     name: str
@@ -84,13 +82,12 @@ class DotCommand:
         return self.spec.parse(self.rest)
 
 
-@dataclass(frozen=True)
-class WaitSpec:
+class WaitSpec(NamedTuple):
     """``.wait EVENT [timeout=S] [key=value ...]``."""
 
     event: str
     timeout: float | None = None
-    match: dict[str, str] = field(default_factory=dict)
+    match: Mapping[str, str] = MappingProxyType({})
 
     def matches(self, event: dict[str, Any]) -> bool:
         """True when ``event`` has this name and every key=value (dotted keys
@@ -230,8 +227,7 @@ def parse_wait(rest: str) -> WaitSpec:
     return WaitSpec(words[0], timeout, match)
 
 
-@dataclass(frozen=True)
-class RecordSpec:
+class RecordSpec(NamedTuple):
     """``.record`` (status), ``.record FILE`` or ``.record off``."""
 
     path: str | None = None
@@ -250,8 +246,7 @@ def parse_record(rest: str) -> RecordSpec:
     return RecordSpec(path=os.path.expanduser(words[0]))
 
 
-@dataclass(frozen=True)
-class SchemaSpec:
+class SchemaSpec(NamedTuple):
     """``.schema`` (where the schema came from) or ``.schema save FILE``."""
 
     save_to: str | None = None
@@ -267,14 +262,26 @@ def parse_schema(rest: str) -> SchemaSpec:
     return SchemaSpec(save_to=os.path.expanduser(words[1]))
 
 
-@dataclass(frozen=True)
 class WatchSpec:
     """``.watch LINE [every=SECONDS] [count=N] [timeout=SECONDS]``."""
 
-    line: str
-    every: float = 1.0
-    count: int | None = None
-    timeout: float | None = None
+    __slots__ = ("line", "every", "count", "timeout")
+
+    def __init__(self, line: str, every: float = 1.0, count: int | None = None,
+                 timeout: float | None = None) -> None:
+        self.line, self.every, self.count, self.timeout = line, every, count, timeout
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WatchSpec):
+            return NotImplemented
+        return ((self.line, self.every, self.count, self.timeout)
+                == (other.line, other.every, other.count, other.timeout))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"WatchSpec(line={self.line!r}, every={self.every!r}, count={self.count!r}, "
+                f"timeout={self.timeout!r})")
 
 
 def parse_watch(rest: str) -> WatchSpec:

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmpshell import jsonlimit
 from qmpshell.errors import ParseError
@@ -57,8 +56,7 @@ _PLAIN_VALUE = re.compile(r"""[^\s"'\[\]{}#=]+""")
 _BOOLEAN = ("bool", "flag")
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     """One word of a line: ``key`` and ``value`` are set for ``key=value``."""
 
     raw: str

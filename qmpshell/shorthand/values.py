@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from qmpshell.errors import ParseError
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
@@ -48,8 +47,7 @@ MESSAGES = {
 """What a user is told a builtin type expects."""
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A value as typed on the line: ``raw`` is the source text, ``text`` the
     same with quotes removed; ``quoted`` when it was one quoted string."""
 
@@ -59,21 +57,34 @@ class Word:
     quoted: bool = False
 
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(NamedTuple):
     """A value already read (part of a JSON value, or a bare flag)."""
 
     value: Any
     column: int
 
 
-@dataclass
 class Tree:
     """An object built from dotted keys (``file.driver=... file.filename=...``)."""
 
-    column: int
-    items: dict[str, Node] = field(default_factory=dict)
-    columns: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("column", "items", "columns")
+
+    def __init__(self, column: int, items: dict[str, Node] | None = None,
+                 columns: dict[str, int] | None = None) -> None:
+        self.column = column
+        self.items: dict[str, Node] = {} if items is None else items
+        self.columns: dict[str, int] = {} if columns is None else columns
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tree):
+            return NotImplemented
+        return (self.column, self.items, self.columns) == (other.column, other.items,
+                                                           other.columns)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Tree(column={self.column!r}, items={self.items!r}, columns={self.columns!r})"
 
 
 Node = Union[Word, Literal, Tree]  # noqa: UP007 (a runtime alias)

@@ -17,7 +17,7 @@ the cursor is inside a value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qmpshell.shorthand.literals import LiteralError, match_end, read_string, scan_group
 
@@ -26,8 +26,7 @@ _BARE = re.compile(r"""[^\s"'\[\]{}]+""")
 _KEY = re.compile(r"""[^\s"'\[\]{}#=]+(?==)""")
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(NamedTuple):
     """The words of a text: spans of ``text``, a comment, a fault."""
 
     text: str

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import ssl
@@ -24,8 +23,7 @@ readable again) answers a request only once the next record arrives; a
 record holding only a newline, whitespace QMP ignores, is that record."""
 
 
-@dataclass(frozen=True)
-class TLSOptions:
+class TLSOptions(NamedTuple):
     """Certificates for a TLS connection (QEMU's tls-creds-x509 on a socket)."""
 
     ca: str | None = None
