@@ -37,8 +37,7 @@ def make_stale(home: Path) -> Path:
     [entry] = (home / "cache" / "qmpshell").rglob("schema-*.json")
     data = json.loads(entry.read_text())
     data["digest"] = "0" * 64
-    data["schema"]["commands"] = [c for c in data["schema"]["commands"]
-                                  if c.get("name") != "query-status"]
+    del data["schema"]["commands"]["query-status"]
     entry.write_text(json.dumps(data))
     return entry
 
