@@ -830,7 +830,7 @@ async def live_schemas_of(conn: QmpConnection, bundled: Schema) -> AsyncIterator
 
 def labelled(schema: Schema, conn: QmpConnection) -> Schema:
     """Name the server in the schema's source, for ``.schema``."""
-    from qmpshell.runner.recorder import format_qemu_version
+    from qmpshell.schema.cache import format_qemu_version
 
     version = (conn.greeting or {}).get("QMP", {}).get("version")
     if version:

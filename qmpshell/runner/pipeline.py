@@ -481,7 +481,8 @@ class Runner:
         once the new file is open); RecordError when it cannot be opened."""
         from pathlib import Path
 
-        from qmpshell.runner.recorder import Recorder, format_qemu_version
+        from qmpshell.runner.recorder import Recorder
+        from qmpshell.schema.cache import format_qemu_version
 
         greeting = self.connection.greeting if self.connection is not None else None
         version = (greeting or {}).get("QMP", {}).get("version")

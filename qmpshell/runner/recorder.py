@@ -19,7 +19,7 @@ Typical use by the runner::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -54,15 +54,6 @@ def _shorthand_formatter() -> Formatter | None:
             return None
 
     return formatter
-
-
-def format_qemu_version(version: Mapping[str, Any]) -> str:
-    """'7.2.0 (Debian 1:7.2+dfsg-7)' from a ``query-version`` return value or
-    the greeting's ``QMP.version``."""
-    qemu = version.get("qemu", {})
-    number = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
-    package = str(version.get("package", "")).strip()
-    return f"{number} ({package})" if package else number
 
 
 def request_line(request: dict[str, Any], schema: Schema | None,

@@ -32,7 +32,7 @@ from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
-FORMAT = 4
+FORMAT = 5
 """Bump when the model, the encoding or the introspection mapping changes."""
 
 
@@ -49,13 +49,17 @@ def describe_qemu(greeting: Mapping[str, Any], target: str = "") -> str:
     """'7.2.0 (Debian 1:7.2+dfsg-7) x86_64': version, package and target."""
     info = greeting.get("QMP", greeting)
     version = info.get("version", {}) if isinstance(info, Mapping) else {}
-    version = version if isinstance(version, Mapping) else {}
-    qemu = version.get("qemu", {}) if isinstance(version.get("qemu"), Mapping) else {}
-    text = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
-    package = str(version.get("package", "")).strip()
-    if package:
-        text += f" ({package})"
+    text = format_qemu_version(version if isinstance(version, Mapping) else {})
     return f"{text} {target}" if target else text
+
+
+def format_qemu_version(version: Mapping[str, Any]) -> str:
+    """'7.2.0 (Debian 1:7.2+dfsg-7)' from a ``query-version`` return value or
+    the greeting's ``QMP.version``."""
+    qemu = version.get("qemu", {}) if isinstance(version.get("qemu"), Mapping) else {}
+    number = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
+    package = str(version.get("package", "")).strip()
+    return f"{number} ({package})" if package else number
 
 
 def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
@@ -88,10 +92,7 @@ def load(cache_dir: Path, key: str, documented_by: str = "") -> CacheEntry | Non
     another QEMU or documented by another table."""
     path = entry_path(cache_dir, key)
     try:
-        # Not jsonlimit: the outline is shallow and its entries are JSON
-        # texts, each checked for depth when it is decoded; something deeper
-        # raises RecursionError here, a miss.
-        data = json.loads(path.read_bytes())
+        data, body = _unpack_outline(path.read_bytes())
         if data.get("format") != FORMAT or data.get("key") != key:
             note("schema.cache", "miss: %s is of another format or QEMU", path)
             return None
@@ -102,7 +103,7 @@ def load(cache_dir: Path, key: str, documented_by: str = "") -> CacheEntry | Non
         if not isinstance(digest, str):
             note("schema.cache", "miss: %s has no digest", path)
             return None
-        entry = CacheEntry(schema=schema_from_json(data["schema"]), digest=digest,
+        entry = CacheEntry(schema=_schema_in(data["schema"], body), digest=digest,
                            qemu=_str(data.get("qemu", "")))
     except FileNotFoundError:
         note("schema.cache", "miss: no %s", path)
@@ -143,15 +144,15 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = ""
     table documented ``schema`` (an entry is kept already merged with it)."""
     data = {"format": FORMAT, "key": key, "digest": digest, "qemu": qemu,
             "documented_by": documented_by, "schema": schema_to_json(schema)}
-    text = json.dumps(data, separators=(",", ":"))
+    packed = pack(data)
     import tempfile  # only on a cold start: with shutil, a noticeable import
 
     tmp = None
     try:
         make_private_dirs(cache_dir)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".schema-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(packed)
         os.replace(tmp, entry_path(cache_dir, key))
     except OSError:
         if tmp is not None:
@@ -163,10 +164,82 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = ""
     return True
 
 
+# -- the file: an outline, then the entries ---------------------------------------
+# The first line is JSON: the entry's key, digest and so on, and for each of
+# 'commands', 'types' and 'events' where each entry's JSON text lies in the
+# rest of the file ([start, end] byte offsets).  A one-shot command parses the
+# outline alone and decodes the few entries it looks up.
+TABLES = ("commands", "types", "events")
+
+
+def pack(data: Mapping[str, Any]) -> bytes:
+    """The file for ``data`` (the entry with ``schema`` as :func:`schema_to_json`
+    gives it)."""
+    body = bytearray()
+    outline = {key: value for key, value in data.items() if key != "schema"}
+    schema = dict(data["schema"])
+    for table in TABLES:
+        spans = {}
+        for name, text in schema[table].items():
+            start = len(body)
+            body += text.encode()
+            spans[name] = [start, len(body)]
+            body += b"\n"
+        schema[table] = spans
+    outline["schema"] = schema
+    return json.dumps(outline, separators=(",", ":")).encode() + b"\n" + bytes(body)
+
+
+def unpack(raw: bytes) -> dict[str, Any]:
+    """What :func:`pack` was given (every entry's text read out)."""
+    data, body = _unpack_outline(raw)
+    schema = data["schema"]
+    for table in TABLES:
+        schema[table] = {name: _span(body, span).decode() for name, span in schema[table].items()}
+    return data
+
+
+def _unpack_outline(raw: bytes) -> tuple[dict[str, Any], bytes]:
+    """The outline, parsed, and the entries' bytes.  Not jsonlimit: the
+    outline is shallow, each entry is checked for depth when decoded, and
+    something deeper raises RecursionError here, a miss."""
+    end = raw.find(b"\n")
+    if end < 0:
+        raise ValueError("no outline")
+    data = json.loads(raw[:end])
+    if type(data) is not dict:
+        raise TypeError("the outline is not an object")
+    return data, raw[end + 1:]
+
+
+def _span(body: bytes, span: object) -> bytes:
+    if type(span) is not list or len(span) != 2:
+        raise TypeError("expected [start, end]")
+    start, end = span
+    if type(start) is not int or type(end) is not int or not 0 <= start <= end <= len(body):
+        raise ValueError("an entry outside the file")
+    return body[start:end]
+
+
+def _schema_in(outline: Mapping[str, Any], body: bytes) -> Schema:
+    """The schema of a packed file, each entry decoded when first looked up."""
+    def table(name: str, decode: Callable[[Any], Any],
+              unchecked: Callable[[str], Any]) -> LazyTable[Any]:
+        spans = outline[name]
+        if type(spans) is not dict:
+            raise TypeError(f"{name}: expected an object")
+        return LazyTable(spans, lambda span: decode(_span(body, span)), unchecked)
+
+    return Schema(commands=table("commands", _command_text, _unchecked_command),
+                  types=table("types", _type_text, _unchecked_type),
+                  events=table("events", _event_text, _unchecked_event),
+                  source=_str(outline.get("source", "")),
+                  complete=outline.get("complete") is True)
+
+
 # -- the JSON encoding of a Schema --------------------------------------------
 # Each command, type and event is kept as its own JSON text, decoded only when
-# looked up (:class:`~qmpshell.schema.lazy.LazyTable`): a one-shot command
-# reads the file but decodes the few entries it uses.  Within an entry, fields
+# looked up (:class:`~qmpshell.schema.lazy.LazyTable`).  Within an entry, fields
 # at their default are left out and members are positional lists; the types
 # every Schema makes for itself (builtins, 'options', 'empty') are not written.
 # Decoding checks every field's JSON type, so a tampered entry reads as an
@@ -203,15 +276,15 @@ def _texts(value: object) -> dict[str, str]:
     return value
 
 
-def _type_text(text: str) -> TypeInfo:
+def _type_text(text: str | bytes) -> TypeInfo:
     return _type_in(jsonlimit.loads(text))
 
 
-def _command_text(text: str) -> Command:
+def _command_text(text: str | bytes) -> Command:
     return _command_in(jsonlimit.loads(text))
 
 
-def _event_text(text: str) -> Event:
+def _event_text(text: str | bytes) -> Event:
     e = jsonlimit.loads(text)
     return Event(name=_str(e["name"]), args_type=_str(e.get("args_type", "")),
                  features=_strs(e.get("features", ())))

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
@@ -34,7 +34,6 @@ from qmpshell.wire.address import (
 )
 from qmpshell.wire.blocking import Warn
 from qmpshell.wire.connection import EventBacklog, Interrupted, Reply, wait_until
-from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
@@ -44,6 +43,9 @@ from qmpshell.wire.protocol import (
     UnmatchedReply,
     new_protocol,
 )
+
+if TYPE_CHECKING:
+    from qmpshell.wire.logfile import MessageLog
 
 
 class _Slot:

@@ -16,7 +16,7 @@ import select
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
@@ -29,7 +29,6 @@ from qmpshell.wire.address import (
     open_socket,
 )
 from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
-from qmpshell.wire.logfile import MessageLog
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
@@ -39,6 +38,9 @@ from qmpshell.wire.protocol import (
     UnmatchedReply,
     new_protocol,
 )
+
+if TYPE_CHECKING:
+    from qmpshell.wire.logfile import MessageLog
 
 READ_SIZE = 262144
 

@@ -4,7 +4,6 @@ the prompt in the background), and a changed schema replaces the entry."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +15,8 @@ pexpect = pytest.importorskip("pexpect")
 
 from conftest import isolated_env  # noqa: E402
 from helpers.qemu_process import QemuProcess  # noqa: E402
+
+from qmpshell.schema.cache import pack, unpack  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
 DEADLINE = 20
@@ -35,10 +36,10 @@ def run(machine: QemuProcess, home: Path, *args: str) -> tuple[int, str, str]:
 def make_stale(home: Path) -> Path:
     """The cached entry, as if an older build without query-status wrote it."""
     [entry] = (home / "cache" / "qmpshell").rglob("schema-*.json")
-    data = json.loads(entry.read_text())
+    data = unpack(entry.read_bytes())
     data["digest"] = "0" * 64
     del data["schema"]["commands"]["query-status"]
-    entry.write_text(json.dumps(data))
+    entry.write_bytes(pack(data))
     return entry
 
 
@@ -50,7 +51,7 @@ def test_a_script_checks_the_cache_before_its_first_line(
     status, out, err = run(machine, home, "-c", "query-status")
     assert (status, err) == (0, "")
     assert '"running"' in out or '"status"' in out
-    assert json.loads(entry.read_text())["digest"] != "0" * 64
+    assert unpack(entry.read_bytes())["digest"] != "0" * 64
 
 
 def test_the_prompt_checks_the_cache_in_the_background(
@@ -63,7 +64,7 @@ def test_the_prompt_checks_the_cache_in_the_background(
     try:
         child.expect(r"\(QEMU\)")
         deadline = time.monotonic() + DEADLINE
-        while json.loads(entry.read_text())["digest"] == "0" * 64:
+        while unpack(entry.read_bytes())["digest"] == "0" * 64:
             assert time.monotonic() < deadline, "the stale entry was not replaced"
             time.sleep(0.05)
         child.sendline("query-status")

@@ -56,9 +56,9 @@ def test_a_deep_cache_entry_is_a_cache_miss(tmp_path: Path) -> None:
     from qmpshell.schema.cache import entry_path, load
 
     path = entry_path(tmp_path, "k")
-    path.write_text('{"format": 1, "key": "k", "schema": ' + deep_text(100_000) + "}")
+    path.write_text('{"format": 5, "key": "k", "schema": ' + deep_text(100_000) + "}\n")
     assert load(tmp_path, "k") is None
-    path.write_text('{"format": ' + "[" * 1000)
+    path.write_text('{"format": ' + "[" * 1000 + "\n")
     assert load(tmp_path, "k") is None
 
 

@@ -15,10 +15,10 @@ from qmpshell.runner.recorder import (
     SECRETS_NOTE,
     Recorder,
     RecordError,
-    format_qemu_version,
     header,
     request_line,
 )
+from qmpshell.schema.cache import format_qemu_version
 from qmpshell.schema.model import Schema
 from qmpshell.secrets import MASK
 from qmpshell.shorthand.dotcommands import DOT_COMMANDS
