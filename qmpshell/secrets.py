@@ -14,8 +14,6 @@ values without recursion: a 100 KB paste or a deeply nested message costs
 no more than reading it.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Iterator

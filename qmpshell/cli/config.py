@@ -19,8 +19,6 @@ Command-line options win over the file.  Nothing here reads the
 environment: the caller passes it in.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import re
@@ -184,7 +182,7 @@ def key_line(text: str, key: str) -> int:
     return 0
 
 
-def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
+def _syntax_error(path: Path, text: str, error: "tomllib.TOMLDecodeError") -> str:
     message = str(error)
     line = 0
     at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)

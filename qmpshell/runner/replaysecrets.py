@@ -10,8 +10,6 @@ real value there, taken from a :class:`SecretSource`: ``--secret NAME=VALUE``,
 echo at a terminal.  With none of them the line fails and nothing is sent.
 """
 
-from __future__ import annotations
-
 import copy
 import re
 from collections.abc import Callable, Mapping

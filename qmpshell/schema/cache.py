@@ -14,8 +14,6 @@ a temporary file and renamed into place.  Anything unreadable, corrupt, of an
 older format or for another key is a miss, never an error.
 """
 
-from __future__ import annotations
-
 import contextlib
 import json
 import os

@@ -9,8 +9,6 @@ commands out are bound by the runner (and by the prompt, for the ones only
 a person at the terminal can use).
 """
 
-from __future__ import annotations
-
 import json
 import math
 import os

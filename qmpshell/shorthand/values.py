@@ -6,8 +6,6 @@ value is converted here, by the type of the argument it is given for, with an
 error that names the argument and points at the value when it does not fit.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping
@@ -69,7 +67,7 @@ class Tree:
 
     __slots__ = ("column", "items", "columns")
 
-    def __init__(self, column: int, items: dict[str, Node] | None = None,
+    def __init__(self, column: int, items: "dict[str, Node] | None" = None,
                  columns: dict[str, int] | None = None) -> None:
         self.column = column
         self.items: dict[str, Node] = {} if items is None else items

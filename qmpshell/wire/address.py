@@ -2,8 +2,6 @@
 each way connecting can fail: shared by both drivers.  ``ssl`` is imported
 only when TLS is asked for."""
 
-from __future__ import annotations
-
 import socket
 import sys
 from typing import TYPE_CHECKING, NamedTuple
@@ -31,7 +29,7 @@ class TLSOptions(NamedTuple):
     key: str | None = None
     server_name: str | None = None
 
-    def context(self) -> ssl.SSLContext:
+    def context(self) -> "ssl.SSLContext":
         """An SSL context that verifies the server against ``ca``."""
         import ssl
 
@@ -50,7 +48,7 @@ def parse_address(address: str) -> str | tuple[str, int]:
     return address
 
 
-def tls_context(address: str, tls: TLSOptions) -> ssl.SSLContext:
+def tls_context(address: str, tls: TLSOptions) -> "ssl.SSLContext":
     """The context for ``address`` (OSError-free: a sentence on failure)."""
     from qmpshell.errors import ConnectError
 

@@ -10,8 +10,6 @@ a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
 :class:`Interrupted` (:meth:`QmpConnection.interrupt` was called).
 """
 
-from __future__ import annotations
-
 import collections
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -62,7 +60,7 @@ class EventBacklog:
         return taken
 
 
-def wait_until(cond: threading.Condition, ready: Callable[[], bool], deadline: float | None,
+def wait_until(cond: "threading.Condition", ready: Callable[[], bool], deadline: float | None,
                interrupted: Callable[[], bool]) -> bool:
     """With ``cond`` held, wait until ``ready()``: False when ``deadline``
     (a ``time.monotonic()``) passed first; :class:`Interrupted` once
