@@ -21,9 +21,9 @@ environment: the caller passes it in.
 
 import argparse
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -76,13 +76,16 @@ class Setting(NamedTuple):
     source: str
 
 
-def config_path(env: Mapping[str, str], home: Path) -> Path:
+StrPath = str | os.PathLike[str]
+
+
+def config_path(env: Mapping[str, str], home: StrPath) -> str:
     """Where the file is: ``$XDG_CONFIG_HOME/qmpshell/config.toml``, else
     ``~/.config/qmpshell/config.toml`` (a relative XDG_CONFIG_HOME is ignored,
     as the XDG spec says)."""
     base = env.get("XDG_CONFIG_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else home / ".config"
-    return root / "qmpshell" / "config.toml"
+    root = base if base and os.path.isabs(base) else os.path.join(home, ".config")
+    return os.path.join(root, "qmpshell", "config.toml")
 
 
 # -- checking values ---------------------------------------------------------
@@ -182,7 +185,7 @@ def key_line(text: str, key: str) -> int:
     return 0
 
 
-def _syntax_error(path: Path, text: str, error: "tomllib.TOMLDecodeError") -> str:
+def _syntax_error(path: StrPath, text: str, error: "tomllib.TOMLDecodeError") -> str:
     message = str(error)
     line = 0
     at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
@@ -205,7 +208,7 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     return close_matches(word, candidates, limit)
 
 
-def parse_config(text: str, path: Path) -> tuple[ConfigValues, list[str]]:
+def parse_config(text: str, path: StrPath) -> tuple[ConfigValues, list[str]]:
     """The settings in TOML ``text`` and a one-line warning per problem.
 
     ``path`` only names the file in the warnings."""
@@ -236,13 +239,14 @@ def parse_config(text: str, path: Path) -> tuple[ConfigValues, list[str]]:
     return ConfigValues(**values), warnings
 
 
-def load_config(path: Path) -> tuple[ConfigValues, list[str]]:
+def load_config(path: StrPath) -> tuple[ConfigValues, list[str]]:
     """Read the file at ``path``: (valid settings, one-line warnings).
 
     A missing file is not a problem (no settings, no warnings); an unreadable
     one is a warning, and every key keeps its default."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         return ConfigValues(), []
     except UnicodeDecodeError as e:
@@ -333,7 +337,7 @@ _UNSET_MEANS = MappingProxyType({
 })
 
 
-def format_config(effective: Mapping[str, Setting], path: Path | None = None) -> str:
+def format_config(effective: Mapping[str, Setting], path: StrPath | None = None) -> str:
     """The effective settings as TOML (pasteable into the config file), each
     with a comment saying where it came from: default, file or command line."""
     lines = []

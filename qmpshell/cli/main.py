@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from qmpshell.cli.config import (
@@ -136,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], Path]:
+def read_config(args: argparse.Namespace) -> tuple[dict[str, Setting], str]:
     """The config file merged under the command line; its problems are warnings."""
-    path = config_path(os.environ, Path.home())
+    path = config_path(os.environ, os.path.expanduser("~"))
     values, warnings = load_config(path)
     for warning in warnings:
         sys.stderr.write(visible(f"qmpshell: warning: {warning}") + "\n")
@@ -215,8 +214,9 @@ def connects_itself(settings: Settings) -> bool:
         return False
     lines = list(settings.commands)
     if settings.file is not None and settings.file != "-":
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            lines += Path(settings.file).read_text(encoding="utf-8").splitlines()
+        with contextlib.suppress(OSError, UnicodeDecodeError), \
+                open(settings.file, encoding="utf-8") as file:
+            lines += file.read().splitlines()
     return any(line.lstrip().startswith(".connect ") for line in lines)
 
 
@@ -765,11 +765,12 @@ def load_schema(settings: Settings) -> Schema:
     return bundled
 
 
-def schema_cache_dir() -> Path:
+def schema_cache_dir() -> str:
     """``$XDG_CACHE_HOME/qmpshell/schemas`` (default ``~/.cache/...``)."""
     base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "qmpshell" / "schemas"
+    root = base if base and os.path.isabs(base) else os.path.join(os.path.expanduser("~"),
+                                                                   ".cache")
+    return os.path.join(root, "qmpshell", "schemas")
 
 
 def wants_live_schema(settings: Settings) -> bool:

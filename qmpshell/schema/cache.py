@@ -20,13 +20,11 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from qmpshell import jsonlimit
 from qmpshell.debug import note
-from qmpshell.privatefiles import make_private_dirs
 from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
@@ -80,17 +78,23 @@ def reply_digest(entries: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def entry_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"schema-{key}.json"
+StrPath = str | os.PathLike[str]
+"""A path as a string or a path object (the cache is on a one-shot command's
+way, and importing pathlib would cost it a noticeable part of its start)."""
 
 
-def load(cache_dir: Path, key: str, documented_by: str = "") -> CacheEntry | None:
+def entry_path(cache_dir: StrPath, key: str) -> str:
+    return os.path.join(cache_dir, f"schema-{key}.json")
+
+
+def load(cache_dir: StrPath, key: str, documented_by: str = "") -> CacheEntry | None:
     """The cached entry for ``key``, its schema documented by the bundled
     table ``documented_by`` names; None when absent, unreadable, corrupt, of
     another QEMU or documented by another table."""
     path = entry_path(cache_dir, key)
     try:
-        data, body = _unpack_outline(path.read_bytes())
+        with open(path, "rb") as file:
+            data, body = _unpack_outline(file.read())
         if data.get("format") != FORMAT or data.get("key") != key:
             note("schema.cache", "miss: %s is of another format or QEMU", path)
             return None
@@ -114,27 +118,29 @@ def load(cache_dir: Path, key: str, documented_by: str = "") -> CacheEntry | Non
     return entry
 
 
-def newest(cache_dir: Path, documented_by: str = "") -> CacheEntry | None:
+def newest(cache_dir: StrPath, documented_by: str = "") -> CacheEntry | None:
     """The entry of the QEMU connected to last (the most recently written or
     used one that loads), for a dry run with no server to ask."""
     try:
-        found = [(p.stat().st_mtime, p) for p in cache_dir.glob("schema-*.json")]
+        found = [(os.stat(os.path.join(cache_dir, name)).st_mtime, name)
+                 for name in os.listdir(cache_dir)
+                 if name.startswith("schema-") and name.endswith(".json")]
     except OSError:
         return None
-    for _, path in sorted(found, reverse=True):
-        entry = load(cache_dir, path.name[len("schema-"):-len(".json")], documented_by)
+    for _, name in sorted(found, reverse=True):
+        entry = load(cache_dir, name[len("schema-"):-len(".json")], documented_by)
         if entry is not None:
             return entry
     return None
 
 
-def mark_used(cache_dir: Path, key: str) -> None:
+def mark_used(cache_dir: StrPath, key: str) -> None:
     """Note that ``key``'s QEMU was connected to now, so :func:`newest` finds it."""
     with contextlib.suppress(OSError):
         os.utime(entry_path(cache_dir, key))
 
 
-def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = "",
+def store(cache_dir: StrPath, key: str, schema: Schema, digest: str, qemu: str = "",
           documented_by: str = "") -> bool:
     """Write an entry atomically (temporary file, then rename); False when the
     cache directory is not writable, which only costs speed.  ``qemu`` says
@@ -144,6 +150,8 @@ def store(cache_dir: Path, key: str, schema: Schema, digest: str, qemu: str = ""
             "documented_by": documented_by, "schema": schema_to_json(schema)}
     packed = pack(data)
     import tempfile  # only on a cold start: with shutil, a noticeable import
+
+    from qmpshell.privatefiles import make_private_dirs
 
     tmp = None
     try:

@@ -13,13 +13,13 @@ as given, since they are only references: users read :meth:`Schema.describe`.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from qmpshell.debug import note
 from qmpshell.errors import QMPError, SchemaError
 from qmpshell.schema import cache as schemacache
+from qmpshell.schema.cache import StrPath
 from qmpshell.schema.model import Command, Event, Member, Schema, TypeInfo
 
 Execute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -233,7 +233,7 @@ def _adopt_type(name: str, source: Schema, types: dict[str, TypeInfo]) -> str:
 # -- loading from a server --------------------------------------------------
 async def live_schemas(execute: Execute, greeting: Mapping[str, Any] | None,
                        bundled: Schema | Callable[[], Schema],
-                       cache_dir: Path | None) -> AsyncGenerator[Schema, None]:
+                       cache_dir: StrPath | None) -> AsyncGenerator[Schema, None]:
     """Yield the schema of the connected server: first the cached one when the
     cache knows this QEMU (no schema round trip), then a fresh one only if the
     server's schema differs from the cached (or nothing was cached).
@@ -287,7 +287,7 @@ def documented_by() -> str:
 
 async def load_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
                            bundled: Schema | Callable[[], Schema],
-                           cache_dir: Path | None) -> Schema:
+                           cache_dir: StrPath | None) -> Schema:
     """The first schema :func:`live_schemas` yields: the cached one when there
     is one (fast), else the freshly introspected one.  Use ``live_schemas`` to
     also get the correction when a cached schema turns out stale."""
@@ -299,7 +299,7 @@ async def load_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
 
 
 async def checked_live_schema(execute: Execute, greeting: Mapping[str, Any] | None,
-                              bundled: Schema, cache_dir: Path | None) -> Schema:
+                              bundled: Schema, cache_dir: StrPath | None) -> Schema:
     """The last schema :func:`live_schemas` yields: the cached one only once
     the digest of the server's ``query-qmp-schema`` matched it (a QEMU rebuilt
     with the same version string replaces its entry), else the fresh one.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qmpshell.errors import SchemaError
 from qmpshell.schema import cache as schemacache
+from qmpshell.schema.cache import StrPath
 from qmpshell.schema.introspect import merge_schemas
 from qmpshell.schema.model import Schema
 
@@ -34,7 +35,7 @@ def schema_from_file(path: Path | str, bundled: Schema) -> Schema:
     return merge_schemas(loaded, bundled)
 
 
-def last_connected(cache_dir: Path) -> Schema | None:
+def last_connected(cache_dir: StrPath) -> Schema | None:
     """The cached schema of the QEMU connected to last, documented by the
     bundled table (it is cached so); None when the cache has none."""
     from qmpshell.schema.introspect import documented_by

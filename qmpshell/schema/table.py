@@ -10,8 +10,8 @@ costs a JSON read and some small objects.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from qmpshell.errors import SchemaError
@@ -33,9 +33,8 @@ def load_bundled_schema() -> Schema:
 def table_identity() -> str:
     """Which bundled table this is, cheaply (its size and time, no read):
     what a schema cached merged with it records."""
-    beside = Path(__file__).with_name("data") / TABLE_NAME
     try:
-        info = beside.stat()
+        info = os.stat(_beside())
     except OSError:
         from qmpshell import __version__
 
@@ -43,13 +42,19 @@ def table_identity() -> str:
     return f"{TABLE_FORMAT}:{info.st_size}:{info.st_mtime_ns}"
 
 
+def _beside() -> str:
+    """Where the table is when the package is plain files."""
+    return os.path.join(os.path.dirname(__file__), "data", TABLE_NAME)
+
+
 def _table_text() -> str:
     """The table next to this module; through importlib.resources only when
     the package is not plain files (a zip), since that import alone costs a
     noticeable part of the start-up."""
-    beside = Path(__file__).with_name("data") / TABLE_NAME
-    if beside.is_file():
-        return beside.read_text(encoding="utf-8")
+    beside = _beside()
+    if os.path.isfile(beside):
+        with open(beside, encoding="utf-8") as file:
+            return file.read()
     from importlib import resources
 
     return (resources.files("qmpshell") / "data" / TABLE_NAME).read_text(encoding="utf-8")

@@ -45,11 +45,11 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_config_path_follows_xdg_and_falls_back_to_home() -> None:
     home = Path("/home/u")
-    assert config_path({}, home) == Path("/home/u/.config/qmpshell/config.toml")
-    assert config_path({"XDG_CONFIG_HOME": "/cfg"}, home) == Path("/cfg/qmpshell/config.toml")
-    assert config_path({"XDG_CONFIG_HOME": ""}, home) == home / ".config/qmpshell/config.toml"
+    assert config_path({}, home) == "/home/u/.config/qmpshell/config.toml"
+    assert config_path({"XDG_CONFIG_HOME": "/cfg"}, home) == "/cfg/qmpshell/config.toml"
+    assert config_path({"XDG_CONFIG_HOME": ""}, home) == "/home/u/.config/qmpshell/config.toml"
     # the XDG spec says relative paths are to be ignored
-    assert config_path({"XDG_CONFIG_HOME": "rel"}, home) == home / ".config/qmpshell/config.toml"
+    assert config_path({"XDG_CONFIG_HOME": "rel"}, home) == "/home/u/.config/qmpshell/config.toml"
 
 
 def test_every_key_read(tmp_path: Path) -> None:

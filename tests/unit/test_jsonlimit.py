@@ -55,7 +55,7 @@ def test_a_deep_raw_json_line_is_a_parse_error() -> None:
 def test_a_deep_cache_entry_is_a_cache_miss(tmp_path: Path) -> None:
     from qmpshell.schema.cache import entry_path, load
 
-    path = entry_path(tmp_path, "k")
+    path = Path(entry_path(tmp_path, "k"))
     path.write_text('{"format": 5, "key": "k", "schema": ' + deep_text(100_000) + "}\n")
     assert load(tmp_path, "k") is None
     path.write_text('{"format": ' + "[" * 1000 + "\n")
