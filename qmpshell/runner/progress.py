@@ -119,9 +119,13 @@ def migration_of(value: Any) -> Work | None:
         notes.append(f"downtime ~{units.milliseconds(value['expected-downtime'])}")
     took = value.get("total-time")
     downtime = value.get("downtime")
+    if not (isinstance(took, (int, float)) and took > 0):
+        # QEMU says 'completed' a moment before it fills in its totals: zeros
+        # then mean "not yet known", and the time seen here is used instead
+        took = downtime = None
     return Work("migration", "migration", str(value["status"]), done, total,
                 value.get("error-desc"), rate, tuple(notes),
-                took / 1000 if isinstance(took, (int, float)) else None,
+                took / 1000 if took is not None else None,
                 downtime if isinstance(downtime, (int, float)) else None)
 
 

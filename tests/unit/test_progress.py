@@ -120,6 +120,22 @@ def test_migration_line_and_summary() -> None:
         "migration: completed, 129 MiB in 3.1 s, 40.9 MiB/s, downtime 38 ms"]
 
 
+def test_totals_qemu_has_not_filled_in_yet_are_not_shown_as_zero() -> None:
+    """Under load QEMU answers 'completed' before it has set total-time and
+    downtime (both 0): the summary uses the time it saw, not '0.0 s'."""
+    tracker = Tracker()
+    tracker.event(event("MIGRATION", 50.0, status="setup"), 50.0)
+    tracker.observe([migration_of(capture("qemu-7.2-query-migrate-active.json"))], 51.2,
+                    kind="migration")
+    early = dict(capture("qemu-7.2-query-migrate-completed.json"), **{"total-time": 0,
+                                                                      "downtime": 0})
+    tracker.event(event("MIGRATION", 52.0, status="completed"), 52.0)
+    tracker.observe([migration_of(early)], 52.0, kind="migration")
+    [line] = tracker.summaries(52.0)
+    assert line.startswith("migration: completed, 129 MiB in 2.0 s, "), line
+    assert "MiB/s" in line and "downtime" not in line, line
+
+
 def test_a_migration_that_ended_before_the_wait_has_no_line() -> None:
     tracker = Tracker()
     tracker.observe([migration_of(capture("qemu-7.2-query-migrate-completed.json"))], 1.0,
