@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import re
-import zlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -65,8 +64,8 @@ def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
     qemu = version.get("qemu", {}) if isinstance(version, Mapping) else {}
     triple = ".".join(str(qemu.get(k, "x")) for k in ("major", "minor", "micro"))
     package = str(version.get("package", "")) if isinstance(version, Mapping) else ""
-    package_id = f"{zlib.crc32(package.encode()):08x}"  # not hashlib: its import is slow
     arch = re.sub(r"[^A-Za-z0-9_]", "_", target) or "any"
+    package_id = re.sub(r"[^A-Za-z0-9_.+]", "_", package)[:60] or "none"
     return f"{triple}-{arch}-{package_id}"
 
 
