@@ -1,4 +1,5 @@
-"""JSON from files and typed lines, decoded with a nesting limit.
+"""JSON from files and typed lines, decoded with a nesting limit; and
+compact JSON out, as ``json.dumps`` writes it, at the cost of one C call.
 
 Session files, raw JSON lines, the schema cache, ``--schema`` files: a
 value nested deeper than :data:`MAX_DEPTH` is refused before it is parsed,
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
@@ -48,3 +51,26 @@ def loads(text: str | bytes, limit: int = MAX_DEPTH) -> Any:
         return json.loads(text)
     except RecursionError:
         raise TooDeep(limit) from None
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(value)``, the same text and errors but for a circular
+    value (RecursionError, as for one too deep): every request sent and every
+    reply printed goes through here, and ``json.dumps`` builds its C encoder
+    anew at each call."""
+    return "".join(_encoder()(value, 0))
+
+
+@cache
+def _encoder() -> Callable[[Any, int], list[str]]:
+    """The C encoder ``json.dumps`` uses, built once (its pure-Python
+    fallback where the interpreter has no C accelerator)."""
+    from json import encoder
+
+    make: Any = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return lambda value, _level: [json.dumps(value)]
+    default = json.JSONEncoder().default
+    made: Callable[[Any, int], list[str]] = make(
+        None, default, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    return made

@@ -67,6 +67,8 @@ from qmpshell.runner.fleet import (
 )
 from qmpshell.runner.render import HMP_COMMAND, Renderer
 from qmpshell.runner.replaysecrets import SecretSource, unmask
+from qmpshell.runner.safety import confirmation_prompt
+from qmpshell.schema.features import deprecation_warnings
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings, split_named
 from qmpshell.shorthand.dotcommands import (
@@ -523,11 +525,10 @@ class Runner:
         return self._execute(request)
 
     def _deprecations(self, request: dict[str, Any]) -> list[str]:
-        if self.schema is None or not self.schema.complete:
+        schema = self.schema
+        if schema is None or not schema.complete:
             return []
-        from qmpshell.schema.features import deprecation_warnings
-
-        return deprecation_warnings(self.schema, request)
+        return deprecation_warnings(schema, request)
 
     def _warn_deprecated(self, request: dict[str, Any]) -> None:
         """Before sending: what the server's schema says will go away."""
@@ -539,7 +540,8 @@ class Runner:
                        typed: str = "") -> bool:
         """Send a request, print its reply; ``typed`` is the dot-command line
         to record instead of the request (``.hmp info block``)."""
-        if self.connection is None:
+        member = self.vms.current
+        if member is None:
             self._check_dry()
             self.out(self._request_renderer.request(request))
             self._record(request, typed)
@@ -549,15 +551,17 @@ class Runner:
             return True
         request = unmask(request, self.secrets, self.where)  # the mask is never sent
         if self.settings.verbose:
-            self.out(self.renderer_for(self.vms.current).request(request))
-        reply = self.connection.execute(request)
-        self._record(request, typed)
-        for event in self.connection.take_events(before=reply.seq):
+            self.out(self.renderer_for(member).request(request))
+        connection = member.connection
+        reply = connection.execute(request)
+        if self.recorder is not None:
+            self._record(request, typed)
+        for event in connection.take_events(before=reply.seq):
             self._emit_event(event)
-        self._say_dropped(self.connection)
+        self._say_dropped(connection)
         message = reply.message
-        self.out(self.renderer_for(self.vms.current).hmp_reply(message) if hmp else
-                 self.render_reply(str(request.get("execute", "")), message))
+        self.out(self.renderer_for(member).hmp_reply(message) if hmp else
+                 self.render_reply(str(request.get("execute", "")), message, member))
         error = message.get("error")
         if isinstance(error, dict):
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
@@ -567,8 +571,6 @@ class Runner:
         """Whether to send ``request``: yes unless it is in the safety table
         and the person asked says no (see the module doc); ``where`` names
         the VMs of an ``@TARGET`` line."""
-        from qmpshell.runner.safety import confirmation_prompt
-
         question = confirmation_prompt(request)
         if where:
             question = question.replace(". Run it?", f"{where}. Run it?", 1)
@@ -584,16 +586,17 @@ class Runner:
         note("confirm", "asked %r: %s", question.strip(), "yes" if answer else "no")
         return answer
 
-    def render_reply(self, command: str, reply: dict[str, Any]) -> str:
-        """A reply as text: a table for the commands that have one (with
-        ``.format table``), JSON otherwise."""
+    def render_reply(self, command: str, reply: dict[str, Any],
+                     member: Member | None = None) -> str:
+        """A reply of ``member`` (default: the current VM) as text: a table
+        for the commands that have one (with ``.format table``), JSON otherwise."""
         if self.format == "table":
             from qmpshell.runner.tables import table_for  # not in scripts that print JSON
 
             table = table_for(command, reply, color=self.settings.color)
             if table is not None:
                 return table
-        return self.renderer_for(self.vms.current).reply(reply)
+        return self.renderer_for(member or self.vms.current).reply(reply)
 
     def _hmp(self, command_line: str) -> bool:
         request = {"execute": HMP_COMMAND, "arguments": {"command-line": command_line}}

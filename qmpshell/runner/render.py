@@ -15,6 +15,7 @@ import json
 from functools import cache
 from typing import Any, NamedTuple
 
+from qmpshell.jsonlimit import dumps
 from qmpshell.secrets import mask_request
 from qmpshell.settings import DEFAULT_STYLE
 from qmpshell.terminaltext import visible
@@ -31,7 +32,7 @@ BASE64_FIELDS = ("out-data", "err-data", "buf-b64")
 
 def compact(message: Any) -> str:
     """One line of JSON, as json.dumps writes it."""
-    return json.dumps(message)
+    return dumps(message)
 
 
 def indented(message: Any) -> str:

@@ -25,7 +25,9 @@ def flagged_uses(schema: Schema, command: str,
     cmd = schema.command(command)
     if cmd is None:
         return []
-    found = [(cmd.name, f) for f in feature_marks(cmd.features)]
+    found = [(cmd.name, f) for f in feature_marks(cmd.features)] if cmd.features else []
+    if not arguments:  # the usual query: nothing more to look at
+        return found
     return _unique(found + argument_flags(schema, cmd.args_type, arguments))
 
 

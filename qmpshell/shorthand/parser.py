@@ -55,6 +55,15 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*", re.ASCII)
 _PLAIN_VALUE = re.compile(r"""[^\s"'\[\]{}#=]+""")
 _BOOLEAN = ("bool", "flag")
 
+CACHED_LINES = 512
+"""Lines whose request a parser remembers (a replayed session repeats its
+lines: polling ``query-jobs``, the same ``query-status``)."""
+
+CACHED_LINE_LENGTH = 1024
+"""Longer lines are parsed each time, not kept."""
+
+_UNSEEN = object()
+
 
 class _Token(NamedTuple):
     """One word of a line: ``key`` and ``value`` are set for ``key=value``."""
@@ -117,6 +126,10 @@ class ShorthandParser:
         self._allow_unknown = allow_unknown
         self._actions: list[dict[str, Any]] | None = None
         self._failed = 0
+        self._parsed: dict[str, Request | None] = {}
+        """Line -> its request, for lines outside a transaction: parsing is
+        pure (the same text and schema give the same request), so a line seen
+        before is not parsed again.  Emptied when the schema changes."""
 
     @property
     def in_transaction(self) -> bool:
@@ -133,16 +146,30 @@ class ShorthandParser:
         or another server was connected); a pending transaction stays open."""
         self._schema = schema
         self._allow_unknown = allow_unknown
+        self._parsed.clear()
 
     def feed(self, line: str) -> Request | None:
         """The request ``line`` completes, or None when there is nothing to send yet."""
+        alone = self._actions is None
+        if alone:
+            known = self._parsed.get(line, _UNSEEN)
+            if known is not _UNSEEN:
+                return _fresh(known)  # type: ignore[no-any-return]
         try:
-            return self._feed(line)
+            request = self._feed(line)
         except ParseError as err:
             err.line = err.line or line
             raise
         except (RecursionError, MemoryError):
             raise ParseError("line too large or too deeply nested", 0, line) from None
+        if alone and self._actions is None:  # not a part of a multi-line transaction
+            self._remember(line, request)
+        return request
+
+    def _remember(self, line: str, request: Request | None) -> None:
+        parsed = self._parsed
+        if len(line) <= CACHED_LINE_LENGTH and len(parsed) < CACHED_LINES:
+            parsed[line] = _fresh(request)
 
     def _feed(self, line: str) -> Request | None:
         tokens = _tokens(line)
@@ -253,6 +280,17 @@ class ShorthandParser:
             info = self._schema.types["options"]
         typer = Typer(self._schema, name, lenient=self._allow_unknown)
         return {"type": name, "data": self._arguments(tokens, info, typer)}
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a parsed request that its user may change: dicts and lists
+    copied to the bottom, the rest (strings, numbers) shared."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    if kind is list:
+        return [_fresh(item) for item in value]
+    return value
 
 
 def _split_actions(tokens: list[_Token]) -> list[list[_Token]]:

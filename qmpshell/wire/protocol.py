@@ -31,6 +31,8 @@ from collections.abc import Callable
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from qmpshell.jsonlimit import dumps
+
 READ_LIMIT = 256 * 1024 * 1024
 """Largest message accepted (a 16 MiB guest-file-read or a huge
 query-qmp-schema must arrive whole); only a ceiling, nothing is preallocated."""
@@ -137,7 +139,7 @@ class QmpProtocol:
         self._pending[request_id] = None
         if self.observer is not None:
             self.observer(SENT, message)
-        return Outgoing(request_id, json.dumps(message).encode() + b"\n")
+        return Outgoing(request_id, (dumps(message) + "\n").encode())
 
     def data_to_send(self) -> bytes:
         """Bytes the protocol itself wants written (qmp_capabilities)."""
