@@ -1,9 +1,13 @@
 """One line on several VMs at once: ``@all line``, ``@web-* line``.
 
-Each VM's run is the ordinary pipeline (a :class:`~qmpshell.runner.pipeline.Runner`
-bound to that VM alone, with a parser typed by that VM's own schema), in a
-thread of its own so that the VMs work at the same time; what each prints
-is kept and shown once all are done, in the order the VMs were connected:
+A request line is parsed once per schema (each VM's own QEMU types it) and
+sent to every VM before any reply is read: over sockets from this thread,
+with one wait for all the replies (:func:`send_everywhere`); other kinds of
+connection each wait in a thread.  Any other line (a dot-command, HMP) runs
+on each VM through the ordinary pipeline (a :class:`~qmpshell.runner.pipeline.Runner`
+bound to that VM alone), in a thread of its own (:func:`run_everywhere`).
+Either way the VMs work at the same time; what each prints is kept and
+shown once all are done, in the order the VMs were connected:
 
 - compact output (scripts): each VM's messages as they would be printed,
   each carrying ``"vm": NAME``; failures reported as ``WHERE: NAME: ...``;
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, cast
 
 from qmpshell.errors import ConnectError, QMPError, QmpShellError
 from qmpshell.runner.fleet import Member
@@ -89,8 +93,9 @@ def send_everywhere(members: Sequence[Member], parse: Parse, where: str | None, 
                     renderer_for: Callable[[Member], Renderer], verbose: bool,
                     pool: Callable[[], ThreadPoolExecutor], gathered: bool) -> list[Capture]:
     """A request line on several VMs: parsed once per schema (each VM's own
-    types it), sent to all at once, replies kept in VM order.  Only the
-    round trips run in threads: parsing and rendering stay in this one."""
+    types it), sent to all at once, replies kept in VM order.  Parsing and
+    rendering stay in this thread; so do the round trips over sockets (one
+    shared wait), other kinds of connection wait in threads of their own."""
     requests: dict[int, dict[str, Any] | QmpShellError | None] = {}
     captures = [Capture(m, gathered) for m in members]
     sends: list[tuple[Capture, dict[str, Any]]] = []
@@ -114,10 +119,11 @@ def send_everywhere(members: Sequence[Member], parse: Parse, where: str | None, 
         except ConnectError as error:
             return error
 
+    connections = [c.member.connection for c, _ in sends]
     if len(sends) < 2:  # no thread for a single VM
         replies = [send(item) for item in sends]
-    elif all(isinstance(c.member.connection, Submitting) for c, _ in sends):
-        replies = submit_then_collect(sends)
+    elif (together := _together(connections)) is not None:
+        replies = together(connections, [request for _, request in sends])
     else:
         replies = list(pool().map(send, sends))
     for (capture, _), reply in zip(sends, replies, strict=True):
@@ -125,38 +131,19 @@ def send_everywhere(members: Sequence[Member], parse: Parse, where: str | None, 
     return captures
 
 
-@runtime_checkable
-class Submitting(Protocol):
-    """A connection that can send a request and read its reply later (the
-    blocking socket driver): a fan-out needs no thread for it."""
-
-    def submit(self, request: dict[str, Any]) -> int: ...
-
-    def collect(self, request_id: int, request: dict[str, Any],
-                timeout: float | None = None) -> Reply: ...
+Together = Callable[[Sequence[Any], Sequence["dict[str, Any]"]], "list[Reply | ConnectError]"]
+"""Sends each request on its connection and waits for all the replies at
+once (the blocking socket driver's ``execute_together``): a lost or silent
+VM is its own :class:`~qmpshell.errors.ConnectError`."""
 
 
-def submit_then_collect(sends: Sequence[tuple[Capture, dict[str, Any]]]
-                        ) -> list[Reply | ConnectError]:
-    """Send every request, then read every reply: the VMs work at once."""
-    sent: list[int | ConnectError] = []
-    for capture, request in sends:
-        connection = cast(Submitting, capture.member.connection)
-        try:
-            sent.append(connection.submit(request))
-        except ConnectError as error:
-            sent.append(error)
-    replies: list[Reply | ConnectError] = []
-    for (capture, request), request_id in zip(sends, sent, strict=True):
-        if isinstance(request_id, ConnectError):
-            replies.append(request_id)
-            continue
-        connection = cast(Submitting, capture.member.connection)
-        try:
-            replies.append(connection.collect(request_id, request))
-        except ConnectError as error:
-            replies.append(error)
-    return replies
+def _together(connections: Sequence[Any]) -> Together | None:
+    """The shared send-and-wait of these connections' kind, when they are all
+    of one kind that has one (the blocking socket driver): no thread then."""
+    kinds = {type(c) for c in connections}
+    if len(kinds) != 1:
+        return None
+    return cast("Together | None", getattr(kinds.pop(), "execute_together", None))
 
 
 def keep_reply(capture: Capture, reply: Reply | ConnectError, renderer: Renderer,

@@ -1,50 +1,195 @@
-"""A line for several VMs over the blocking driver: every request is sent
-before any reply is read, so the VMs work at once without a thread."""
+"""A line for several VMs over sockets: every request is sent before any
+reply is read, and one wait serves all the sockets, without a thread.  The
+servers are the far ends of socket pairs, answering from a thread."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
-from qmpshell.errors import ConnectError
-from qmpshell.runner.fanout import Capture, Submitting, submit_then_collect
+import pytest
+
+from qmpshell.errors import CommandTimeout, ConnectError
+from qmpshell.runner.fanout import Capture, send_everywhere
 from qmpshell.runner.fleet import Member
-from qmpshell.wire.connection import QmpConnection, Reply
+from qmpshell.runner.render import Renderer
+from qmpshell.schema.model import Schema
+from qmpshell.wire.blocking import BlockingConnection, execute_together
+from qmpshell.wire.connection import Interrupted, QmpConnection, Reply
+
+QUERY = {"execute": "query-status"}
+
+Serve = Callable[[list[socket.socket], list[dict[str, Any]]], None]
+"""What the servers do once every request has arrived: the far ends and the
+requests, in connection order."""
 
 
-class Recording:
-    """Submits and collects, noting the order of both."""
-
-    def __init__(self, name: str, log: list[str], *, lost: bool = False) -> None:
-        self.name, self.log, self.lost = name, log, lost
-
-    def submit(self, request: dict[str, Any]) -> int:
-        if self.lost:
-            raise ConnectError("connection lost: gone")
-        self.log.append(f"submit {self.name}")
-        return 7
-
-    def collect(self, request_id: int, request: dict[str, Any],
-                timeout: float | None = None) -> Reply:
-        self.log.append(f"collect {self.name}")
-        return Reply({"return": {"vm": self.name, "id": request_id}}, 1)
+def read_request(sock: socket.socket, deadline: float) -> dict[str, Any]:
+    data = b""
+    while not data.endswith(b"\n"):
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = sock.recv(4096)
+        assert chunk, "the client hung up"
+        data += chunk
+    return cast("dict[str, Any]", json.loads(data))
 
 
-def captures(*conns: Recording) -> list[tuple[Capture, dict[str, Any]]]:
-    request = {"execute": "query-status"}
-    return [(Capture(Member(c.name, cast(QmpConnection, c))), request) for c in conns]
+def reply(sock: socket.socket, request: dict[str, Any], value: Any) -> None:
+    sock.sendall(json.dumps({"return": value, "id": request["id"]}).encode() + b"\n")
 
 
-def test_every_request_goes_out_before_any_reply_is_read() -> None:
-    log: list[str] = []
-    conns = [Recording(n, log) for n in ("a", "b", "c")]
-    assert all(isinstance(c, Submitting) for c in conns)
-    replies = submit_then_collect(captures(*conns))
-    assert log == ["submit a", "submit b", "submit c", "collect a", "collect b", "collect c"]
-    assert [r.message["return"]["vm"] for r in replies if isinstance(r, Reply)] == ["a", "b", "c"]
+@contextmanager
+def servers(count: int, serve: Serve) -> Iterator[list[BlockingConnection]]:
+    """``count`` connections whose servers answer through ``serve`` once all
+    requests are in (so a client that waited for a reply before sending the
+    next request would get nothing)."""
+    pairs = [socket.socketpair() for _ in range(count)]
+    conns = []
+    for number, (near, _) in enumerate(pairs, 1):
+        conn = BlockingConnection(f"vm{number}", timeout=5.0, negotiate=False)
+        conn.attach(near)
+        conns.append(conn)
+    far = [f for _, f in pairs]
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            deadline = time.monotonic() + 5.0
+            serve(far, [read_request(f, deadline) for f in far])
+        except BaseException as error:  # reported by the test's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield conns
+    finally:
+        thread.join(5.0)
+        for conn in conns:
+            conn.close()
+        for f in far:
+            f.close()
+    assert not failures, failures
 
 
-def test_a_lost_vm_is_its_own_error_and_the_others_answer() -> None:
-    log: list[str] = []
-    replies = submit_then_collect(captures(Recording("a", log), Recording("b", log, lost=True)))
-    assert isinstance(replies[0], Reply) and isinstance(replies[1], ConnectError)
-    assert log == ["submit a", "collect a"]
+def in_reverse(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+    for number in reversed(range(len(far))):
+        reply(far[number], requests[number], {"vm": number + 1})
+
+
+def test_every_request_goes_out_before_any_reply_and_replies_find_their_vm() -> None:
+    with servers(3, in_reverse) as conns:
+        replies = execute_together(conns, [QUERY] * 3)
+    assert [r.message for r in replies if isinstance(r, Reply)] == [
+        {"return": {"vm": 1}}, {"return": {"vm": 2}}, {"return": {"vm": 3}}]
+
+
+def test_a_vm_that_hangs_up_is_its_own_error_and_the_others_answer() -> None:
+    def second_hangs_up(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        far[1].close()
+        for number in (0, 2):
+            reply(far[number], requests[number], {"vm": number + 1})
+
+    with servers(3, second_hangs_up) as conns:
+        replies = execute_together(conns, [QUERY] * 3)
+    assert isinstance(replies[0], Reply) and isinstance(replies[2], Reply)
+    assert isinstance(replies[1], ConnectError)
+    assert str(replies[1]) == "connection lost: the server closed the connection"
+
+
+def test_a_silent_vm_times_out_alone_and_its_late_reply_is_dropped() -> None:
+    late: list[tuple[socket.socket, dict[str, Any]]] = []
+
+    def second_is_silent(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        reply(far[0], requests[0], {"vm": 1})
+        late.append((far[1], requests[1]))
+
+    with servers(2, second_is_silent) as conns:
+        start = time.monotonic()
+        replies = execute_together(conns, [QUERY] * 2, timeout=0.3)
+        assert 0.3 <= time.monotonic() - start < 3.0
+        assert isinstance(replies[0], Reply)
+        assert isinstance(replies[1], CommandTimeout)
+        assert str(replies[1]) == "no reply to query-status within 0.3 s"
+        far, request = late[0]
+        reply(far, request, {"late": True})  # dropped: nobody waits for it
+        next_id = conns[1].submit(QUERY)
+        reply(far, {"id": next_id}, {"vm": 2})
+        assert conns[1].collect(next_id, QUERY).message == {"return": {"vm": 2}}
+
+
+def test_events_before_a_reply_stay_with_their_vm() -> None:
+    def event_then_reply(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        far[1].sendall(b'{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}\n')
+        in_reverse(far, requests)
+
+    with servers(2, event_then_reply) as conns:
+        replies = execute_together(conns, [QUERY] * 2)
+        assert conns[0].take_events() == []
+        second = replies[1]
+        assert isinstance(second, Reply)
+        assert [e["event"] for e in conns[1].take_events(before=second.seq)] == ["STOP"]
+
+
+def test_interrupt_ends_the_wait_for_all() -> None:
+    with servers(2, lambda far, requests: None) as conns:
+        timer = threading.Timer(0.1, conns[1].interrupt)
+        timer.start()
+        with pytest.raises(Interrupted):
+            execute_together(conns, [QUERY] * 2)
+        timer.join()
+
+
+def test_a_connection_already_lost_sends_nothing() -> None:
+    def first_only(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        reply(far[0], requests[0], {"vm": 1})
+
+    near, far = socket.socketpair()
+    lost = BlockingConnection("gone", negotiate=False)
+    lost.attach(near)
+    lost.close()
+    far.close()
+    with servers(1, first_only) as conns:
+        replies = execute_together([conns[0], lost], [QUERY] * 2)
+    assert isinstance(replies[0], Reply)
+    assert str(replies[1]) == "connection lost: the connection was closed"
+
+
+class Together:
+    """A connection kind with a shared send-and-wait, noting its calls."""
+
+    calls: list[list[str]] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @staticmethod
+    def execute_together(connections: Sequence[Together],
+                         requests: Sequence[dict[str, Any]]) -> list[Reply | ConnectError]:
+        Together.calls.append([c.name for c in connections])
+        return [Reply({"return": {"vm": c.name}}, 1) for c in connections]
+
+    def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
+        return []
+
+
+def test_the_fan_out_uses_the_shared_wait_and_no_thread() -> None:
+    Together.calls = []
+    members = [Member(n, cast(QmpConnection, Together(n))) for n in ("a", "b", "c")]
+
+    def no_pool() -> Any:
+        raise AssertionError("a thread was asked for")
+
+    captures = send_everywhere(
+        members, lambda schema: dict(QUERY), None, schema_of=lambda m: Schema(),
+        renderer_for=lambda m: Renderer().labelled(m.name), verbose=False, pool=no_pool,
+        gathered=False)
+    assert Together.calls == [["a", "b", "c"]]
+    assert [c.texts for c in captures] == [[json.dumps({"vm": n, "return": {"vm": n}})]
+                                           for n in ("a", "b", "c")]
+    assert all(isinstance(c, Capture) and c.ok for c in captures)
