@@ -94,9 +94,13 @@ def report_to_stderr(error: QmpShellError, where: str | None) -> None:
 
 
 def write_stdout(text: str) -> None:
-    sys.stdout.write(text)  # not text + "\n": a copy of a reply that may be huge
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+    out = sys.stdout
+    if len(text) < 65536:
+        out.write(text + "\n")
+    else:  # not text + "\n": a copy of a reply that may be huge
+        out.write(text)
+        out.write("\n")
+    out.flush()
 
 
 # -- entry point ------------------------------------------------------------

@@ -448,7 +448,7 @@ class Runner:
             return self._targeted(target, rest, where)
         if text.startswith(".") and not self.parser.in_transaction:
             return self._dot(parse_dot(text))
-        asked = _HELP_ASK.match(text)
+        asked = _HELP_ASK.match(text) if "?" in text else None
         if asked and not self.parser.in_transaction:
             return self._help(asked.group("name") or "")
         if self.settings.hmp and not self.parser.in_transaction:

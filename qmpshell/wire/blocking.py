@@ -82,6 +82,8 @@ class BlockingConnection:
         self._poll: Callable[[float], list[Any]] | None = None
         self._wake_r = self._wake_w = -1
         self._inbox = memoryview(bytearray(READ_SIZE))
+        self._tls_pending: Callable[[], int] | None = None
+        """Bytes TLS already decrypted, which poll does not see."""
         self._replies: dict[int, Reply] = {}
         self._events = EventBacklog()
         self._lost: str | None = None
@@ -110,6 +112,7 @@ class BlockingConnection:
         """Speak QMP over ``sock``, already connected (--spawn accepts it)."""
         sock.setblocking(False)
         self._sock = sock
+        self._tls_pending = getattr(sock, "pending", None)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -214,7 +217,7 @@ class BlockingConnection:
         sock = self._sock
         poll = self._poll
         assert sock is not None and poll is not None
-        pending = getattr(sock, "pending", None)
+        pending = self._tls_pending
         if pending is None or not pending():
             if deadline is None:
                 ready = poll(-1)
@@ -222,7 +225,7 @@ class BlockingConnection:
                 ready = poll(max(0.0, deadline - time.monotonic()) * 1000.0)
             if not ready:
                 return False
-            if any(fd == self._wake_r for fd, _ in ready):
+            if len(ready) > 1 or ready[0][0] == self._wake_r:  # Ctrl-C goes first
                 self._drain_wakeups()
                 if interruptible:
                     raise Interrupted("interrupted")

@@ -28,6 +28,7 @@ import enum
 import json
 import re
 from collections.abc import Callable
+from functools import cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -240,7 +241,7 @@ class QmpProtocol:
         if len(line) > self.max_size:
             self._close(f"a message from the server is larger than {self.max_size // 2**20} MiB")
             return
-        if not line.strip():
+        if line[:2] not in _OBJECT_STARTS and not line.strip():
             return
         problem = None
         message: Any = None
@@ -248,7 +249,7 @@ class QmpProtocol:
             problem = f"JSON nested deeper than {self.max_depth} levels"
         else:
             try:
-                message = json.loads(line)
+                message = _loads(line)
             except RecursionError:
                 problem = f"JSON nested deeper than {self.max_depth} levels"
             except ValueError:
@@ -315,6 +316,35 @@ class QmpProtocol:
             self._close(f"capabilities negotiation failed ({desc})")
             return
         self._events.append(ReplyReceived(reply_id, message, self._seq))
+
+
+_OBJECT_STARTS = (b'{"', '{"')
+
+
+def _loads(line: bytes | str) -> Any:
+    """``json.loads(line)``, straight to the C scanner for a line that is
+    UTF-8 and starts an object (every message QEMU sends): json.loads first
+    guesses the encoding of bytes and wraps the scanner in Python."""
+    if type(line) is not bytes or line[:2] != b'{"':
+        return json.loads(line)
+    text = line.decode("utf-8", "surrogatepass")
+    try:
+        value, end = _scanner()(text, 0)
+    except StopIteration:  # where a value was expected (json.loads says so too)
+        raise ValueError("expecting a value") from None
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+@cache
+def _scanner() -> Callable[[str, int], tuple[Any, int]]:
+    """json.loads' own scanner (C), made once."""
+    from json.scanner import make_scanner
+
+    decoder: Any = json.JSONDecoder()
+    scan: Callable[[str, int], tuple[Any, int]] = make_scanner(decoder)
+    return scan
 
 
 def greeting_problem(message: dict[str, Any]) -> str | None:
