@@ -119,22 +119,27 @@ def send_everywhere(members: Sequence[Member], parse: Parse, where: str | None, 
         except ConnectError as error:
             return error
 
-    connections = [c.member.connection for c, _ in sends]
-    if len(sends) < 2:  # no thread for a single VM
-        replies = [send(item) for item in sends]
-    elif (together := _together(connections)) is not None:
-        replies = together(connections, [request for _, request in sends])
-    else:
-        replies = list(pool().map(send, sends))
-    for (capture, _), reply in zip(sends, replies, strict=True):
+    def keep(slot: int, reply: Reply | ConnectError) -> None:
+        capture = sends[slot][0]
         keep_reply(capture, reply, renderer_for(capture.member), where)
+
+    connections = [c.member.connection for c, _ in sends]
+    if len(sends) >= 2 and (together := _together(connections)) is not None:
+        together(connections, [request for _, request in sends], None, keep)  # kept as they come
+        return captures
+    # no thread for a single VM
+    replies = [send(i) for i in sends] if len(sends) < 2 else list(pool().map(send, sends))
+    for slot, reply in enumerate(replies):
+        keep(slot, reply)
     return captures
 
 
-Together = Callable[[Sequence[Any], Sequence["dict[str, Any]"]], "list[Reply | ConnectError]"]
+Together = Callable[[Sequence[Any], Sequence["dict[str, Any]"], "float | None",
+                     Callable[[int, "Reply | ConnectError"], None]], object]
 """Sends each request on its connection and waits for all the replies at
-once (the blocking socket driver's ``execute_together``): a lost or silent
-VM is its own :class:`~qmpshell.errors.ConnectError`."""
+once (the blocking socket driver's ``execute_together``), telling the last
+argument each connection's reply (or its own
+:class:`~qmpshell.errors.ConnectError`) as it comes."""
 
 
 def _together(connections: Sequence[Any]) -> Together | None:

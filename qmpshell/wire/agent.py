@@ -35,13 +35,13 @@ class AgentProtocol(QmpProtocol):
         self.discarding = False
         """True from a resync request until the agent's sentinel byte arrives."""
 
-    def send(self, request: dict[str, Any]) -> Outgoing:
+    def send(self, request: dict[str, Any], head: str | None = None) -> Outgoing:
         """As :meth:`QmpProtocol.send`; for ``guest-sync-delimited`` the bytes
         start with a 0xFF, every reply still awaited is abandoned, and input
         is discarded up to the agent's sentinel.  So a driver resynchronises
         by executing :func:`sync_request` like any other request."""
         if request.get("execute") != SYNC_COMMAND:
-            return super().send(request)
+            return super().send(request, head)
         for request_id in list(self._pending):
             self.abandon(request_id)
         self._buffer.clear()

@@ -38,6 +38,7 @@ from qmpshell.wire.protocol import (
     State,
     UnmatchedReply,
     new_protocol,
+    request_head,
 )
 
 if TYPE_CHECKING:
@@ -48,12 +49,11 @@ READ_SIZE = 262144
 fresh 256 KiB object per read would be mapped and unmapped by the allocator
 each time (about 12 us, per reply of a replayed session)."""
 
-READY_SIZE = 65536
-"""Bytes taken per read when poll said the socket is readable (a fan-out's
-replies): below the allocator's mmap threshold, so a short reply does not
-map and unmap a large buffer each time; a bigger reply takes more reads."""
-
 Warn = Callable[[str], None]
+
+Each = Callable[[int, Reply | ConnectError], None]
+"""Told each outcome of :func:`execute_together` as soon as it is known: the
+connection's place in the list, and its reply or why none came."""
 
 
 class BlockingConnection:
@@ -251,7 +251,7 @@ class BlockingConnection:
         pending = getattr(sock, "pending", None)
         while True:
             try:
-                data = sock.recv(READY_SIZE)
+                size = sock.recv_into(self._inbox)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -259,8 +259,8 @@ class BlockingConnection:
                 if ssl is None or not isinstance(exc, ssl.SSLWantReadError):
                     self._fail(lost_reason(exc))
                 return
-            self._feed(data)
-            if pending is None or not data or not pending():
+            self._feed(self._inbox[:size].tobytes())
+            if pending is None or not size or not pending():
                 return
 
     def _feed(self, data: bytes) -> None:
@@ -329,10 +329,10 @@ class BlockingConnection:
     # -- one line on several VMs -----------------------------------------
     @staticmethod
     def execute_together(connections: Sequence[BlockingConnection],
-                         requests: Sequence[dict[str, Any]],
-                         timeout: float | None = None) -> list[Reply | ConnectError]:
+                         requests: Sequence[dict[str, Any]], timeout: float | None = None,
+                         each: Each | None = None) -> list[Reply | ConnectError]:
         """:func:`execute_together`, found through the connections' type."""
-        return execute_together(connections, requests, timeout)
+        return execute_together(connections, requests, timeout, each)
 
     def _outcome(self, request_id: int) -> Reply | ConnectError | None:
         """The reply to ``request_id`` once it came, the loss once the
@@ -373,14 +373,16 @@ class _Awaited:
 
 
 def execute_together(connections: Sequence[BlockingConnection],
-                     requests: Sequence[dict[str, Any]],
-                     timeout: float | None = None) -> list[Reply | ConnectError]:
+                     requests: Sequence[dict[str, Any]], timeout: float | None = None,
+                     each: Each | None = None) -> list[Reply | ConnectError]:
     """Send each request on its connection, then wait for all the replies at
     once: one line on many VMs costs a send and a read each and a shared
     wait, with no thread.  Every request is encoded before the first is
-    sent, so the sends follow each other closely and the VMs work at the
-    same time; the wait polls every socket together and reads whichever is
-    ready.
+    sent (a request shared by several connections once), so the sends
+    follow each other closely and the VMs work at the same time; the wait
+    polls every socket together and reads whichever is ready, and ``each``
+    hears of every reply as it comes (its caller can render it while the
+    others are still on their way).
 
     ``timeout``: seconds each reply may take (None: each connection's own).
     A connection that is lost, or whose reply is late, gets its own
@@ -389,36 +391,45 @@ def execute_together(connections: Sequence[BlockingConnection],
     :class:`Interrupted` (Ctrl-C, any connection's
     :meth:`~BlockingConnection.interrupt`) ends the wait for all."""
     outcomes: list[Reply | ConnectError | None] = [None] * len(connections)
+
+    def settle(slot: int, outcome: Reply | ConnectError) -> None:
+        outcomes[slot] = outcome
+        if each is not None:
+            each(slot, outcome)
+
+    heads: dict[int, str | None] = {}
     started: list[tuple[int, BlockingConnection, Outgoing, dict[str, Any]]] = []
-    for index, (conn, request) in enumerate(zip(connections, requests, strict=True)):
+    for slot, (conn, request) in enumerate(zip(connections, requests, strict=True)):
         if conn.connected:
-            started.append((index, conn, conn._proto.send(request), request))
+            if (head := heads.get(id(request), "")) == "":
+                head = heads[id(request)] = request_head(request)
+            started.append((slot, conn, conn._proto.send(request, head), request))
         else:
-            outcomes[index] = ConnectError(f"connection lost: {conn.lost_reason()}")
+            settle(slot, ConnectError(f"connection lost: {conn.lost_reason()}"))
     for _, conn, outgoing, _ in started:
         conn._write(outgoing.data)
     now = time.monotonic()
     awaited = []
-    for index, conn, outgoing, request in started:
+    for slot, conn, outgoing, request in started:
         limit = conn.timeout if timeout is None else timeout
-        awaited.append(_Awaited(index, conn, outgoing.request_id, request, limit,
+        awaited.append(_Awaited(slot, conn, outgoing.request_id, request, limit,
                                 None if limit is None else now + limit))
-    _await_all(awaited, outcomes)
+    _await_all(awaited, settle)
     return cast("list[Reply | ConnectError]", outcomes)  # every one filled in
 
 
-def _await_all(entries: list[_Awaited], outcomes: list[Reply | ConnectError | None]) -> None:
-    """The shared wait of :func:`execute_together`: fills in ``outcomes``."""
+def _await_all(entries: list[_Awaited], done: Each) -> None:
+    """The shared wait of :func:`execute_together`: ``done`` hears each outcome."""
     awaited: dict[int, _Awaited] = {}  # by socket
     wakers: dict[int, int] = {}  # wake-up pipe -> socket
     poller = select.poll()
 
     def settle(fd: int, outcome: Reply | ConnectError) -> None:
         entry = awaited.pop(fd)
-        outcomes[entry.slot] = outcome
         del wakers[entry.conn._wake_r]
         poller.unregister(fd)
         poller.unregister(entry.conn._wake_r)
+        done(entry.slot, outcome)
 
     for entry in entries:
         conn = entry.conn

@@ -126,21 +126,25 @@ class QmpProtocol:
             self._events.append(Ready())
 
     # -- output -----------------------------------------------------------
-    def send(self, request: dict[str, Any]) -> Outgoing:
+    def send(self, request: dict[str, Any], head: str | None = None) -> Outgoing:
         """The bytes for ``request`` with a fresh id; its reply will come as a
-        :class:`ReplyReceived` with that id."""
+        :class:`ReplyReceived` with that id.  ``head``: ``request`` already
+        encoded by :func:`request_head` (a line for many VMs is encoded once)."""
         if self.state is not State.READY:
             raise ProtocolError(f"cannot send a request while {self.state.value}")
-        return self._send(request)
+        return self._send(request, head)
 
-    def _send(self, request: dict[str, Any]) -> Outgoing:
+    def _send(self, request: dict[str, Any], head: str | None = None) -> Outgoing:
         request_id = self._next_id
         self._next_id += 1
-        message = {**request, "id": request_id}
         self._pending[request_id] = None
         if self.observer is not None:
-            self.observer(SENT, message)
-        return Outgoing(request_id, (dumps(message) + "\n").encode())
+            self.observer(SENT, {**request, "id": request_id})
+        if head is None:
+            text = dumps({**request, "id": request_id})
+        else:
+            text = f'{head}, "id": {request_id}}}'
+        return Outgoing(request_id, (text + "\n").encode())
 
     def data_to_send(self) -> bytes:
         """Bytes the protocol itself wants written (qmp_capabilities)."""
@@ -345,6 +349,13 @@ def _scanner() -> Callable[[str, int], tuple[Any, int]]:
     decoder: Any = json.JSONDecoder()
     scan: Callable[[str, int], tuple[Any, int]] = make_scanner(decoder)
     return scan
+
+
+def request_head(request: dict[str, Any]) -> str | None:
+    """``request`` as JSON but for its closing brace, which
+    :meth:`QmpProtocol.send` completes with an id: the same bytes as encoding
+    it with its id (None for an empty request, which has no such text)."""
+    return dumps(request)[:-1] if request else None
 
 
 def greeting_problem(message: dict[str, Any]) -> str | None:

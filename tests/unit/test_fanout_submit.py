@@ -21,6 +21,7 @@ from qmpshell.runner.render import Renderer
 from qmpshell.schema.model import Schema
 from qmpshell.wire.blocking import BlockingConnection, execute_together
 from qmpshell.wire.connection import Interrupted, QmpConnection, Reply
+from qmpshell.wire.protocol import QmpProtocol, request_head
 
 QUERY = {"execute": "query-status"}
 
@@ -161,7 +162,8 @@ def test_a_connection_already_lost_sends_nothing() -> None:
 
 
 class Together:
-    """A connection kind with a shared send-and-wait, noting its calls."""
+    """A connection kind with a shared send-and-wait, noting its calls; its
+    replies come last VM first."""
 
     calls: list[list[str]] = []
 
@@ -169,10 +171,17 @@ class Together:
         self.name = name
 
     @staticmethod
-    def execute_together(connections: Sequence[Together],
-                         requests: Sequence[dict[str, Any]]) -> list[Reply | ConnectError]:
+    def execute_together(connections: Sequence[Together], requests: Sequence[dict[str, Any]],
+                         timeout: float | None = None,
+                         each: Callable[[int, Reply | ConnectError], None] | None = None,
+                         ) -> list[Reply | ConnectError]:
         Together.calls.append([c.name for c in connections])
-        return [Reply({"return": {"vm": c.name}}, 1) for c in connections]
+        replies: list[Reply | ConnectError] = [
+            Reply({"return": {"vm": c.name}}, 1) for c in connections]
+        for slot in reversed(range(len(connections))):
+            if each is not None:
+                each(slot, replies[slot])
+        return replies
 
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
         return []
@@ -193,3 +202,24 @@ def test_the_fan_out_uses_the_shared_wait_and_no_thread() -> None:
     assert [c.texts for c in captures] == [[json.dumps({"vm": n, "return": {"vm": n}})]
                                            for n in ("a", "b", "c")]
     assert all(isinstance(c, Capture) and c.ok for c in captures)
+
+
+def test_each_reply_is_told_as_it_comes() -> None:
+    told: list[tuple[int, object]] = []
+    with servers(3, in_reverse) as conns:
+        replies = execute_together(conns, [QUERY] * 3, each=lambda slot, r: told.append((slot, r)))
+    assert sorted(slot for slot, _ in told) == [0, 1, 2]  # once each, as they came
+    assert dict(told) == dict(enumerate(replies))
+
+
+def test_a_request_encoded_once_is_sent_as_encoding_it_with_its_id_would() -> None:
+    request = {"execute": "blockdev-add", "arguments": {
+        "driver": "null-co", "node-name": "n\u00e9\"0", "size": 1048576, "x": [None, True]}}
+    head = request_head(request)
+    first, second = QmpProtocol(negotiate=False), QmpProtocol(negotiate=False)
+    second.send(QUERY)  # ids differ from VM to VM
+    for proto in (first, second):
+        plain = QmpProtocol(negotiate=False)
+        plain._next_id = proto._next_id
+        assert proto.send(request, head).data == plain.send(request).data
+    assert request_head({}) is None
