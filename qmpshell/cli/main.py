@@ -60,6 +60,11 @@ SCRIPT_REPLY_TIMEOUT = 60.0
 """Seconds a scripted run waits for a reply when --timeout is not given, so
 that a server that stops answering cannot hang a script for ever."""
 
+SCRIPT_WAIT_TIMEOUT = 60.0
+"""Seconds a ``.wait`` without ``timeout=`` waits in a scripted run when
+``--timeout`` is not given either: a script must not hang for ever on an
+event that never comes.  At the prompt it waits until Ctrl-C."""
+
 
 class UsageError(QmpShellError):
     """The command line asks for something impossible (exit status 2)."""
@@ -968,8 +973,6 @@ def _same_terminal(one: Any, other: Any) -> bool:
 def wait_timeout(settings: Settings) -> float | None:
     """How long a ``.wait`` without ``timeout=`` waits: ``--timeout``, else
     until Ctrl-C at the prompt and :data:`SCRIPT_WAIT_TIMEOUT` in scripts."""
-    from qmpshell.shorthand.dotcommands import SCRIPT_WAIT_TIMEOUT
-
     if settings.timeout is not None:
         return settings.timeout or None
     return None if settings.interactive else SCRIPT_WAIT_TIMEOUT

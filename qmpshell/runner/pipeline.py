@@ -71,15 +71,6 @@ from qmpshell.runner.safety import confirmation_prompt
 from qmpshell.schema.features import deprecation_warnings
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings, split_named
-from qmpshell.shorthand.dotcommands import (
-    DotCommand,
-    RecordSpec,
-    SchemaSpec,
-    WaitSpec,
-    WatchSpec,
-    check_wait,
-    parse_dot,
-)
 from qmpshell.wire.connection import QmpConnection
 
 if TYPE_CHECKING:
@@ -89,6 +80,13 @@ if TYPE_CHECKING:
     from qmpshell.runner.live import Terminal
     from qmpshell.runner.recorder import Recorder
     from qmpshell.runner.watching import ProgressView, WatchView
+    from qmpshell.shorthand.dotcommands import (
+        DotCommand,
+        RecordSpec,
+        SchemaSpec,
+        WaitSpec,
+        WatchSpec,
+    )
 
 Sink = Callable[[str], None]
 Report = Callable[[QmpShellError, "str | None"], None]
@@ -447,6 +445,8 @@ class Runner:
             assert target is not None
             return self._targeted(target, rest, where)
         if text.startswith(".") and not self.parser.in_transaction:
+            from qmpshell.shorthand.dotcommands import parse_dot
+
             return self._dot(parse_dot(text))
         asked = _HELP_ASK.match(text) if "?" in text else None
         if asked and not self.parser.in_transaction:
@@ -625,6 +625,8 @@ class Runner:
         return True
 
     def _dot_wait(self, dot: DotCommand) -> bool:
+        from qmpshell.shorthand.dotcommands import check_wait
+
         spec = check_wait(dot.arguments(), self.schema)
         try:
             self._wait(spec)

@@ -9,8 +9,6 @@ can read it back; pretty output is indented, events carry a readable time
 and errors read as ``error: CLASS: description``.
 """
 
-from __future__ import annotations
-
 import json
 from functools import cache
 from typing import Any, NamedTuple
@@ -100,7 +98,7 @@ class Renderer(NamedTuple):
     carry it as ``"vm": NAME`` (a QMP message never has that member), pretty
     events name it after their time."""
 
-    def labelled(self, vm: str | None) -> Renderer:
+    def labelled(self, vm: str | None) -> "Renderer":
         """This renderer for the messages of ``vm`` (None: no label)."""
         return self if vm == self.vm else self._replace(vm=vm)
 

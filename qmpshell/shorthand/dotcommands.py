@@ -24,12 +24,6 @@ from qmpshell.shorthand.words import scan, strip_comment, unquote
 
 FORMATS = ("table", "json")
 
-SCRIPT_WAIT_TIMEOUT = 60.0
-"""Seconds a ``.wait`` without ``timeout=`` waits in a scripted run when
-``--timeout`` is not given either: a script must not hang for ever on an
-event that never comes.  At the prompt it waits until Ctrl-C."""
-
-
 Slot = str | tuple[str, ...]
 """What completes one argument: 'command', 'event', 'file', 'hmp-command' (the
 server's HMP commands), or fixed words."""

@@ -36,8 +36,6 @@ one :class:`ParseError` line pointing at the column, in these shapes::
     block_resize: duplicate argument 'size'
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, NamedTuple

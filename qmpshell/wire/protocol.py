@@ -21,8 +21,6 @@ an odd greeting, a refused negotiation, end of file mid-message) ends in
 fault is testable with plain byte strings, and both drivers word it alike.
 """
 
-from __future__ import annotations
-
 import collections
 import enum
 import json

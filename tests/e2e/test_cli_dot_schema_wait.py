@@ -9,9 +9,8 @@ from pathlib import Path
 from helpers.cli import empty_cache, qmpshell, sock
 from helpers.qemu_process import QemuProcess
 
-from qmpshell.cli.main import wait_timeout
+from qmpshell.cli.main import SCRIPT_WAIT_TIMEOUT, wait_timeout
 from qmpshell.settings import Settings
-from qmpshell.shorthand.dotcommands import SCRIPT_WAIT_TIMEOUT
 
 BLOCKDEV_ADD = "blockdev-add driver=qcow2 node-name=n file.driver=file file.filename=/x"
 
