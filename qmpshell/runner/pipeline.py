@@ -66,7 +66,7 @@ from qmpshell.runner.fleet import (
     split_target,
 )
 from qmpshell.runner.render import HMP_COMMAND, Renderer
-from qmpshell.runner.replaysecrets import SecretSource, unmask
+from qmpshell.runner.replaysecrets import SecretSource, masked_secrets, unmask
 from qmpshell.runner.safety import confirmation_prompt
 from qmpshell.schema.features import deprecation_warnings
 from qmpshell.schema.model import Schema
@@ -166,6 +166,9 @@ class Runner:
         self.failed = False
         self.stopped = False
         self.where: str | None = None
+        self._following: str | None = None
+        """The line after the one running, when the lines are all known (a
+        file, -c): a query may tell the connection to send it ahead."""
         self._own_seen: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=SEEN_EVENTS)
         self._dropped_told: dict[int, int] = {}
@@ -398,12 +401,17 @@ class Runner:
         """Run numbered lines (``name:N``) until the end, ``.quit`` or ``-e``."""
         number = 0
         exit_on_error = self.settings.exit_on_error
-        for line in lines:
-            number += 1
-            if not self.run_line(line, f"{name}:{number}") and exit_on_error:
-                self.stopped = True
-            if self.stopped:
-                return
+        known = lines if isinstance(lines, list) else None  # never read stdin ahead
+        try:
+            for line in lines:
+                number += 1
+                self._following = known[number] if known and number < len(known) else None
+                if not self.run_line(line, f"{name}:{number}") and exit_on_error:
+                    self.stopped = True
+                if self.stopped:
+                    return
+        finally:
+            self._following = None
         self.finish(f"{name}:{number}")
 
     def finish(self, where: str | None) -> bool:
@@ -553,6 +561,8 @@ class Runner:
         if self.settings.verbose:
             self.out(self.renderer_for(member).request(request))
         connection = member.connection
+        if self._following is not None and _is_query(request):
+            self._announce_next(connection, self._following)
         reply = connection.execute(request)
         if self.recorder is not None:
             self._record(request, typed)
@@ -566,6 +576,28 @@ class Runner:
         if isinstance(error, dict):
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
+
+    def _announce_next(self, connection: QmpConnection, line: str) -> None:
+        """Between two queries of a file, let a connection that can (the
+        blocking driver) send the second before the first's reply is read,
+        so that QEMU works while this reply is printed.  Only a line that
+        would send a plain query as it is (no warning, question or secret
+        before it, nothing printed before it is sent): whatever happens to
+        the first, the second changes nothing, and its reply is dropped if
+        the script stops before it."""
+        send_next = getattr(connection, "send_next", None)
+        peek = getattr(self.parser, "peek", None)
+        if send_next is None or peek is None or self.settings.verbose or self.settings.hmp:
+            return
+        text = line.strip()
+        if not text or text[0] in "@.#" or "?" in text:
+            return
+        following = peek(line)
+        if (following is not None and _is_query(following)
+                and following.keys() <= {"execute", "arguments"}
+                and not self._deprecations(following) and not masked_secrets(following)
+                and not confirmation_prompt(following)):
+            send_next(following)
 
     def _confirmed(self, request: dict[str, Any], where: str = "") -> bool:
         """Whether to send ``request``: yes unless it is in the safety table
@@ -997,6 +1029,12 @@ class Runner:
         self.failed = True
         self.report(error, where)
         return False
+
+
+def _is_query(request: dict[str, Any]) -> bool:
+    """A ``query-*`` request: it only reads the VM's state."""
+    name = request.get("execute")
+    return type(name) is str and name.startswith("query-") and "exec-oob" not in request
 
 
 def received_ago(event: dict[str, Any], now: float | None = None) -> str:

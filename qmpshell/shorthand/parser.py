@@ -164,6 +164,20 @@ class ShorthandParser:
             self._remember(line, request)
         return request
 
+    def peek(self, line: str) -> Request | None:
+        """The request ``line`` would give on its own, without feeding it:
+        None when it does not parse, is blank, or is (part of) a multi-line
+        transaction; nothing changes but what the parser remembers."""
+        if self._actions is not None:
+            return None
+        try:
+            return self.feed(line)
+        except ParseError:
+            return None
+        finally:
+            if self._actions is not None:  # it opened a transaction: not one request
+                self.reset()
+
     def _remember(self, line: str, request: Request | None) -> None:
         parsed = self._parsed
         if len(line) <= CACHED_LINE_LENGTH and len(parsed) < CACHED_LINES:

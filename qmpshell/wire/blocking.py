@@ -88,6 +88,10 @@ class BlockingConnection:
         self._events = EventBacklog()
         self._lost: str | None = None
         self._ready = False
+        self._next: dict[str, Any] | None = None
+        """The request :meth:`send_next` announced, sent along with the next one."""
+        self._ahead: tuple[dict[str, Any], int] | None = None
+        """A request sent before its turn, and its id."""
 
     # -- connecting ------------------------------------------------------
     @property
@@ -146,7 +150,31 @@ class BlockingConnection:
 
     # -- commands --------------------------------------------------------
     def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
-        return self.collect(self.submit(request), request, timeout)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == request:
+            request_id = ahead[1]  # sent already, after the previous one
+        else:
+            if ahead is not None:
+                self._drop(ahead[1])
+            request_id = self.submit(request)
+        following, self._next = self._next, None
+        if following is not None and self._lost is None:
+            self._ahead = (following, self.submit(following))
+        return self.collect(request_id, request, timeout)
+
+    def send_next(self, request: dict[str, Any]) -> None:
+        """Announce the request the next :meth:`execute` will most likely
+        be: the next call sends it right after its own request, so that QEMU
+        answers it while the caller is busy with the first reply (a replayed
+        session's run of queries).  Only for requests without effects
+        (``query-*``): if the caller then executes something else, or
+        nothing, its reply is dropped unseen."""
+        self._next = request
+
+    def _drop(self, request_id: int) -> None:
+        """Forget a request sent ahead that nobody executes."""
+        if self._replies.pop(request_id, None) is None:
+            self._proto.abandon(request_id)
 
     def submit(self, request: dict[str, Any]) -> int:
         """Send ``request`` without waiting for its reply; the id
@@ -305,6 +333,10 @@ class BlockingConnection:
 
     # -- events ----------------------------------------------------------
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
+        if before is None and self._ahead is not None:
+            arrived = self._replies.get(self._ahead[1])
+            if arrived is not None:  # the events after it are its caller's
+                before = arrived.seq
         return self._events.take(before)
 
     @property
