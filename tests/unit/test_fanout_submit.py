@@ -137,13 +137,16 @@ def test_events_before_a_reply_stay_with_their_vm() -> None:
         assert [e["event"] for e in conns[1].take_events(before=second.seq)] == ["STOP"]
 
 
-def test_interrupt_ends_the_wait_for_all() -> None:
+@pytest.mark.parametrize("which", [0, 1])
+def test_interrupt_ends_the_wait_for_all_and_leaves_nothing_behind(which: int) -> None:
     with servers(2, lambda far, requests: None) as conns:
-        timer = threading.Timer(0.1, conns[1].interrupt)
+        timer = threading.Timer(0.1, conns[which].interrupt)
         timer.start()
         with pytest.raises(Interrupted):
             execute_together(conns, [QUERY] * 2)
         timer.join()
+        replies = execute_together(conns, [QUERY] * 2, timeout=0.2)
+        assert all(isinstance(r, CommandTimeout) for r in replies)
 
 
 def test_a_connection_already_lost_sends_nothing() -> None:
