@@ -17,8 +17,11 @@ import pytest
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.runner.fanout import Capture, send_everywhere
 from qmpshell.runner.fleet import Member
+from qmpshell.runner.pipeline import Runner
 from qmpshell.runner.render import Renderer
 from qmpshell.schema.model import Schema
+from qmpshell.settings import Settings
+from qmpshell.shorthand.parser import ShorthandParser
 from qmpshell.wire.blocking import BlockingConnection, execute_together
 from qmpshell.wire.connection import Interrupted, QmpConnection, Reply
 from qmpshell.wire.protocol import QmpProtocol, request_head
@@ -226,3 +229,45 @@ def test_a_request_encoded_once_is_sent_as_encoding_it_with_its_id_would() -> No
         plain._next_id = proto._next_id
         assert proto.send(request, head).data == plain.send(request).data
     assert request_head({}) is None
+
+
+def fleet(conns: list[BlockingConnection], printed: list[str]) -> Runner:
+    """A runner holding ``conns`` as q1, q2 ..., printing compact output."""
+    schema = Schema()
+    runner = Runner(Settings(timeout=5.0), parser=ShorthandParser(schema, allow_unknown=True),
+                    schema=schema, connection=None, out=printed.append,
+                    report=lambda error, where: printed.append(f"{where}: {error}"))
+    for number, conn in enumerate(conns, 1):
+        runner.attach(f"q{number}", conn, schema)
+    return runner
+
+
+def test_all_prints_in_vm_order_with_each_vms_events_before_its_reply() -> None:
+    def event_then_reverse(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        far[1].sendall(b'{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}\n')
+        in_reverse(far, requests)
+
+    printed: list[str] = []
+    with servers(3, event_then_reverse) as conns:
+        assert fleet(conns, printed).run_line("@all query-status", "f:1")
+    assert [json.loads(text) for text in printed] == [
+        {"vm": "q1", "return": {"vm": 1}},
+        {"vm": "q2", "event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}},
+        {"vm": "q2", "return": {"vm": 2}},
+        {"vm": "q3", "return": {"vm": 3}}]
+
+
+def test_all_with_a_vm_hanging_up_prints_every_vm_in_order_then_ends_the_line() -> None:
+    def second_hangs_up(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        far[1].close()
+        for number in (2, 0):
+            reply(far[number], requests[number], {"vm": number + 1})
+
+    printed: list[str] = []
+    with servers(3, second_hangs_up) as conns:
+        runner = fleet(conns, printed)
+        with pytest.raises(ConnectError, match="^q2: connection lost: the server closed"):
+            runner.run_line("@all query-status", "f:1")
+    assert printed == ['{"vm": "q1", "return": {"vm": 1}}',
+                       "q2: connection lost: the server closed the connection",
+                       '{"vm": "q3", "return": {"vm": 3}}']
