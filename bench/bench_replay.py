@@ -3,14 +3,18 @@
 All against one real QEMU (``-machine none``) in the same run, each round
 running every contender once, in turn, so machine load hits them alike.
 Every contender does the same work: connect, negotiate, send the N requests
-with ids one after another (each after the previous reply), and write each
-reply as one compact JSON line without its id to a file, flushed per line:
+with ids, and write each reply as one compact JSON line without its id to a
+file, flushed per line.  The raw clients send each request after the
+previous reply; qmpshell sends a file's next query before reading the
+previous reply (see the README), so it is also timed without that:
 
 - raw loop: ``bench/raw_client.py``'s blocking-socket loop in this process
   (the socket limit: no interpreter start-up, no parsing of any input);
 - raw process: the same client as a process, interpreter start-up included;
 - qmpshell: ``qmpshell SOCK -f FILE --compact`` end to end (start-up,
   schema, parsing every line, rendering every reply);
+- qmpshell, in turn: the same with sending ahead switched off (each request
+  after the previous reply, as the raw clients do);
 - qmp-shell: QEMU's own ``qmp-shell SOCK < FILE``, when installed (it
   pretty-prints, so its output is not checked).
 
@@ -47,7 +51,14 @@ BIN = Path(sys.executable).parent
 
 ENV = dict(os.environ)
 
-RATES = ("raw loop", "raw loop, no ids", "raw process", "qmpshell", "qmp-shell")
+RATES = ("raw loop", "raw loop, no ids", "raw process", "qmpshell", "qmpshell, in turn",
+         "qmp-shell")
+
+IN_TURN = ("import sys; from qmpshell.wire.blocking import BlockingConnection; "
+           "del BlockingConnection.send_next; from qmpshell.cli.main import main; "
+           "sys.exit(main(sys.argv[1:]))")
+"""qmpshell without sending ahead: the runner sends ahead only through a
+connection that offers ``send_next``."""
 
 
 def use_bytecode_cache(directory: Path) -> None:
@@ -116,6 +127,10 @@ def measure(n: int, rounds: int) -> dict[str, list[float]]:
                          stdout=raw_out))
                 results["qmpshell"].append(
                     wall([*shell, sock, "-f", str(session), "--compact"], stdout=ours_out))
+                check_same_output(ours_out, raw_out, n)
+                results["qmpshell, in turn"].append(
+                    wall([sys.executable, "-c", IN_TURN, sock, "-f", str(session), "--compact"],
+                         stdout=ours_out))
                 results["qmpshell start-up"].append(
                     wall([*shell, sock, "-f", str(one), "--compact"]))
                 if theirs is not None:
@@ -141,6 +156,7 @@ def summary(n: int, results: dict[str, list[float]]) -> dict[str, float]:
     out["qmpshell start-up s"] = statistics.median(results["qmpshell start-up"])
     out["qmpshell / raw loop"] = ours / rates["raw loop"]
     out["qmpshell / raw process"] = ours / rates["raw process"]
+    out["qmpshell in turn / raw process"] = rates["qmpshell, in turn"] / rates["raw process"]
     if "qmp-shell" in rates:
         out["qmpshell / qmp-shell"] = ours / rates["qmp-shell"]
     return out
@@ -162,6 +178,8 @@ def report(n: int, rounds: int, results: dict[str, list[float]]) -> None:
     print("  ratios of the medians:")
     print(f"  qmpshell / raw loop:    {s['qmpshell / raw loop']:.0%}  (target >= 80%)")
     print(f"  qmpshell / raw process: {s['qmpshell / raw process']:.0%}  (target >= 95%)")
+    print(f"  qmpshell in turn / raw process: {s['qmpshell in turn / raw process']:.0%}"
+          "  (each request after the previous reply)")
     if "qmpshell / qmp-shell" in s:
         print(f"  qmpshell / qmp-shell:   {s['qmpshell / qmp-shell']:.2f}x")
 

@@ -85,7 +85,10 @@ def replay_rows(s: dict[str, float]) -> list[Row]:
                 f"{s['qmpshell / raw loop']:.0%}", ">= 80%"),
             Row("replay", "req/s vs raw client process", fmt(ours, "req/s"),
                 fmt(s["rate raw process"], "req/s"), f"{s['qmpshell / raw process']:.0%}",
-                ">= 95%")]
+                ">= 95%"),
+            Row("replay", "same, without sending ahead", fmt(s["rate qmpshell, in turn"], "req/s"),
+                fmt(s["rate raw process"], "req/s"),
+                f"{s['qmpshell in turn / raw process']:.0%}", "")]
     if "qmpshell / qmp-shell" in s:
         rows.append(Row("replay", "req/s vs qmp-shell", fmt(ours, "req/s"),
                         fmt(s["rate qmp-shell"], "req/s"), f"{s['qmpshell / qmp-shell']:.2f}x",
