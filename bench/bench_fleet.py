@@ -8,7 +8,9 @@
    them, in the same rounds, a bare client (no parsing, no rendering) sends
    the same requests over the same sockets all at once and one after
    another: the QEMUs' own work and the kernel's, which no client can
-   shorten, and so the ceiling of the speed-up on this machine.
+   shorten, and so the ceiling of the speed-up on this machine; and the CPU
+   time the QEMUs and this process spend per fan-out line (the QEMUs'
+   divided by the cores is the least a fan-out line can take).
 2. libvirt: ``query-status`` round trips through the libvirt connection
    kind (a private session libvirtd, tests/helpers/libvirt_daemon.py, and a
    TCG guest) against the socket driver to a QEMU started with the same
@@ -87,11 +89,31 @@ def raw_at_once(socks: list[socket.socket]) -> None:
             left -= by_fd[fd].recv(65536).count(b"\n")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system time these processes used so far (Linux; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def fan_out(workdir: Path, vms: int, rounds: int, lines: int) -> dict[str, list[float]]:
     """Seconds per line of 20 requests: the fan-out, and in turn; and the
-    same requests from a bare client on the same sockets."""
+    same requests from a bare client on the same sockets.  Also the CPU time
+    per line of the QEMUs ("... qemu cpu") and of this process ("... own
+    cpu") during each."""
     qemus = [QemuProcess(workdir / f"q{i}").start() for i in range(1, vms + 1)
              if (workdir / f"q{i}").mkdir() is None]
+    pids = [q.proc.pid for q in qemus if q.proc is not None]
     conns: list[BlockingConnection] = []
     socks: list[socket.socket] = []
     try:
@@ -107,25 +129,32 @@ def fan_out(workdir: Path, vms: int, rounds: int, lines: int) -> dict[str, list[
             runner.attach(f"q{i}", conn, schema)
             socks.append(raw_socket(conn))
         one_by_one = [f"@q{i} query-status" for i in range(1, vms + 1)]
-        times: dict[str, list[float]] = {k: [] for k in (
-            "fan-out", "in turn", "raw at once", "raw in turn")}
-        runner.run_line("@all query-status")  # caches warm
+
+        def fan() -> None:
+            assert runner.run_line("@all query-status")
+
+        def turn() -> None:
+            for line in one_by_one:
+                assert runner.run_line(line)
+
+        kinds = {"fan-out": fan, "in turn": turn, "raw at once": lambda: raw_at_once(socks),
+                 "raw in turn": lambda: raw_in_turn(socks)}
+        times: dict[str, list[float]] = {}
+        for name in kinds:
+            times[name] = []
+            times[f"{name} qemu cpu"] = [0.0]
+            times[f"{name} own cpu"] = [0.0]
+        fan()  # caches warm
         raw_at_once(socks)
         for _ in range(rounds):
-            start = time.perf_counter()
-            for _ in range(lines):
-                assert runner.run_line("@all query-status")
-            times["fan-out"].append((time.perf_counter() - start) / lines)
-            start = time.perf_counter()
-            for _ in range(lines):
-                for line in one_by_one:
-                    assert runner.run_line(line)
-            times["in turn"].append((time.perf_counter() - start) / lines)
-            for name, raw in (("raw at once", raw_at_once), ("raw in turn", raw_in_turn)):
+            for name, run in kinds.items():
+                qemu_cpu, own_cpu = cpu_seconds(pids), own_cpu_seconds()
                 start = time.perf_counter()
                 for _ in range(lines):
-                    raw(socks)
+                    run()
                 times[name].append((time.perf_counter() - start) / lines)
+                times[f"{name} qemu cpu"][0] += (cpu_seconds(pids) - qemu_cpu) / lines / rounds
+                times[f"{name} own cpu"][0] += (own_cpu_seconds() - own_cpu) / lines / rounds
         runner.close_pool()
         return times
     finally:
@@ -210,9 +239,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{turn / raw_fan:6.2f}x   (no fan-out can beat it here)")
         print(f"  @all / bare all at once {fan / raw_fan:6.2f}   "
               "(what the shell adds to a fan-out)")
+        qemu_fan, own_fan, own_raw = (times[k][0] * 1000 for k in (
+            "raw at once qemu cpu", "fan-out own cpu", "raw at once own cpu"))
+        cores = os.cpu_count() or 1
+        print(f"  CPU per fan-out line: the {args.vms} QEMUs {qemu_fan:.2f} ms, so at least "
+              f"{qemu_fan / cores:.2f} ms on {cores} cores;")
+        print(f"    this process {own_fan:.2f} ms for @all, {own_raw:.2f} ms for the bare client")
         summary.update({"fan-out ms": fan, "in turn ms": turn, "speed-up": turn / fan,
                         "raw at once ms": raw_fan, "raw in turn ms": raw_turn,
-                        "ceiling": turn / raw_fan, "speed-up per round": rounds_ratio})
+                        "ceiling": turn / raw_fan, "speed-up per round": rounds_ratio,
+                        "qemu cpu per line ms": qemu_fan, "cores": cores})
         rates = libvirt_vs_socket(Path(tmp), args.rounds, args.count)
     if rates is None:
         print(f"libvirt: skipped ({libvirt_missing_message()})")
