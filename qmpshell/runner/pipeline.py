@@ -300,7 +300,7 @@ class Runner:
                 self._note("not run")
                 return True
             captures = fanout.send_everywhere(
-                members, lambda schema: self._parse_alone(schema, line), where,
+                members, lambda schema: self._parse_to_send(schema, line, where), where,
                 schema_of=self._schema_of, renderer_for=self.renderer_for,
                 verbose=self.settings.verbose, pool=self._threads, gathered=gathered)
         fanout.show(target, captures, gathered=gathered, out=self.out, report=self.report)
@@ -338,6 +338,18 @@ class Runner:
             return ParseError("after @VM, a transaction( ... ) goes on one line")
         return request
 
+    def _parse_to_send(self, schema: Schema, line: str,
+                       where: str | None) -> dict[str, Any] | QmpShellError | None:
+        """``line`` as the request that goes to the VMs ``schema`` types, a
+        recording's masked secrets filled in (the mask is never sent)."""
+        request = self._parse_alone(schema, line)
+        if not isinstance(request, dict):
+            return request
+        try:
+            return unmask(request, self.secrets, where)
+        except QmpShellError as error:
+            return error
+
     def _ask_once(self) -> Ask | None:
         """The question of a line run on several VMs at once (``@all .hmp
         system_reset``): asked once, the answer holds for every VM."""
@@ -366,6 +378,7 @@ class Runner:
                        renderer=self.renderer, wait_timeout=self.wait_timeout,
                        name=member.name, make_parser=self._make_parser)
         child.vms.current.seen = member.seen  # type: ignore[union-attr]
+        child.secrets = self.secrets
         child._label = member.name if len(self.vms) > 1 else None
         child.event_out = capture.event
         child.notice = capture.out if self.notice is not None else None

@@ -19,6 +19,7 @@ from qmpshell.runner.fanout import Capture, send_everywhere
 from qmpshell.runner.fleet import Member
 from qmpshell.runner.pipeline import Runner
 from qmpshell.runner.render import Renderer
+from qmpshell.runner.replaysecrets import SecretSource
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings
 from qmpshell.shorthand.parser import ShorthandParser
@@ -271,3 +272,64 @@ def test_all_with_a_vm_hanging_up_prints_every_vm_in_order_then_ends_the_line() 
     assert printed == ['{"vm": "q1", "return": {"vm": 1}}',
                        "q2: connection lost: the server closed the connection",
                        '{"vm": "q3", "return": {"vm": 3}}']
+
+
+SECRET_LINE = "object-add qom-type=secret id=s0 data=********"
+"""A line as a recording keeps it: the secret's value masked."""
+
+
+def test_all_fills_in_a_recordings_masked_secret_on_every_vm() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def note(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        seen.extend(requests)
+        in_reverse(far, requests)
+
+    printed: list[str] = []
+    with servers(2, note) as conns:
+        runner = fleet(conns, printed)
+        runner.secrets = SecretSource({"data": "hunter2"})
+        assert runner.run_line(f"@all {SECRET_LINE}", "f:1")
+    assert [r["arguments"]["data"] for r in seen] == ["hunter2", "hunter2"]
+
+
+def test_all_fills_in_a_masked_hmp_password_on_every_vm() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def note(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
+        seen.extend(requests)
+        for sock, request in zip(far, requests, strict=True):
+            reply(sock, request, "")
+
+    printed: list[str] = []
+    with servers(2, note) as conns:
+        runner = fleet(conns, printed)
+        runner.secrets = SecretSource({"password": "hunter2"})
+        assert runner.run_line("@all .hmp change vnc password ********", "f:1")
+        runner.close_pool()
+    assert [r["arguments"]["command-line"] for r in seen] == ["change vnc password hunter2"] * 2
+
+
+@pytest.mark.parametrize("line", [f"@all {SECRET_LINE}", "@all .hmp change vnc password ********"])
+def test_a_masked_secret_nobody_gave_fails_the_line_and_sends_nothing(line: str) -> None:
+    pairs = [socket.socketpair() for _ in range(2)]
+    conns = []
+    for number, (near, _) in enumerate(pairs, 1):
+        conn = BlockingConnection(f"vm{number}", timeout=5.0, negotiate=False)
+        conn.attach(near)
+        conns.append(conn)
+    printed: list[str] = []
+    runner = fleet(conns, printed)
+    runner.secrets = SecretSource({})
+    try:
+        assert not runner.run_line(line, "f:1")
+        for _, far in pairs:
+            far.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                far.recv(4096)
+    finally:
+        for conn in conns:
+            conn.close()
+        for _, far in pairs:
+            far.close()
+    assert len(printed) == 2 and all("is masked in this recording" in p for p in printed)
