@@ -158,7 +158,7 @@ class Renderer(NamedTuple):
 
     def _json(self, message: Any) -> str:
         try:
-            text = indented(message) if self.pretty else compact(message)
+            text = indented(message) if self.pretty else dumps(message)
         except RecursionError:  # deeper than the decoders let through: never
             return "(a message nested too deeply to show)"
         if not self.color or len(text) > HIGHLIGHT_LIMIT:

@@ -75,6 +75,10 @@ HMP_DESTRUCTIVE: Mapping[str, str] = MappingProxyType({
 """HMP command (first word of ``human-monitor-command``'s command line) -> why."""
 
 
+_CONTAINERS = frozenset({"transaction", "human-monitor-command"})
+"""Requests that carry other commands, looked inside."""
+
+
 def needs_confirmation(request: Mapping[str, Any]) -> str | None:
     """Why ``request`` should be confirmed ('quit: this stops QEMU...'), or
     None when it is harmless.
@@ -82,8 +86,8 @@ def needs_confirmation(request: Mapping[str, Any]) -> str | None:
     Looks inside ``transaction`` actions and ``human-monitor-command`` lines,
     so the same command cannot slip through another door."""
     name = request.get("execute", request.get("exec-oob"))
-    if not isinstance(name, str):
-        return None
+    if not isinstance(name, str) or (name not in DESTRUCTIVE and name not in _CONTAINERS):
+        return None  # every query of a replayed session stops here
     args = request.get("arguments")
     args = args if isinstance(args, Mapping) else {}
     if name in DESTRUCTIVE:
