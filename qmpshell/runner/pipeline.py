@@ -42,6 +42,11 @@ It is synchronous and talks to any
 in a worker thread and calls ``connection.interrupt()`` for Ctrl-C, which
 ends the line with :class:`~qmpshell.wire.connection.Interrupted`.
 
+Lines given as a list (a file, ``-c``) are looked at one ahead: between two
+plain ``query-*`` lines, a connection that offers ``send_next`` (the
+blocking driver) is told the second, and sends it before reading the first's
+reply; what is printed, and where ``-e`` stops, stay the same.
+
 With ``connection=None`` it is a dry run: requests are printed, not sent.
 Connection problems propagate as :class:`~qmpshell.errors.ConnectError`
 (``runner.where`` tells which line was running); every other failure is

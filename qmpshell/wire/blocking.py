@@ -6,6 +6,8 @@ A plain socket (UNIX, TCP, TLS) and the protocol core of
 they do not use.  Waits poll the socket and a wake-up pipe together, so
 :meth:`BlockingConnection.interrupt` works from a signal handler or another
 thread, and every wait has a deadline when a timeout is set.
+:meth:`BlockingConnection.send_next` lets a replayed run of queries keep the
+next one on its way while the caller prints the previous reply.
 """
 
 from __future__ import annotations
