@@ -18,7 +18,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandTimeout, ConnectError
@@ -32,7 +32,7 @@ from qmpshell.wire.address import (
     parse_address,
     tls_context,
 )
-from qmpshell.wire.blocking import Warn
+from qmpshell.wire.blocking import Each, Warn
 from qmpshell.wire.connection import EventBacklog, Interrupted, Reply, wait_until
 from qmpshell.wire.protocol import (
     Closed,
@@ -283,9 +283,7 @@ class AsyncConnection:
 
     # -- the worker thread's side ------------------------------------------
     def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
-        loop = self._loop
-        if loop is None or threading.get_ident() == self._loop_thread:
-            raise RuntimeError("AsyncConnection.execute is for worker threads")
+        loop = self._worker_loop()
         slot = _Slot()
         with self._cond:
             if self._lost is not None:
@@ -297,11 +295,23 @@ class AsyncConnection:
             raise ConnectError("connection lost: the connection was closed") from None
         limit = self.timeout if timeout is None else timeout
         deadline = None if limit is None else time.monotonic() + limit
+        return self._await(slot, request, limit, deadline,
+                           lambda: self._interrupts != generation)
+
+    def _worker_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread:
+            raise RuntimeError("AsyncConnection.execute is for worker threads")
+        return loop
+
+    def _await(self, slot: _Slot, request: dict[str, Any], limit: float | None,
+               deadline: float | None, interrupted: Callable[[], bool]) -> Reply:
+        """Wait (in a worker thread) for the reply that lands in ``slot``."""
         with self._cond:
             try:
                 answered = wait_until(
                     self._cond, lambda: slot.reply is not None or slot.error is not None,
-                    deadline, lambda: self._interrupts != generation)
+                    deadline, interrupted)
             except Interrupted:
                 self._give_up(slot)
                 raise
@@ -312,6 +322,65 @@ class AsyncConnection:
         if slot.reply is None:
             raise ConnectError(f"connection lost: {slot.error}")
         return slot.reply
+
+    @staticmethod
+    def execute_together(connections: Sequence[AsyncConnection],
+                         requests: Sequence[dict[str, Any]], timeout: float | None = None,
+                         each: Each | None = None) -> list[Reply | ConnectError]:
+        """:meth:`execute` on several connections at once, from one worker
+        thread: every request is handed to the loop in one call (no thread
+        per connection), then the replies are awaited in turn, all of them
+        on their way meanwhile.  As the blocking driver's
+        :func:`~qmpshell.wire.blocking.execute_together`: ``each`` hears each
+        outcome (here in the connections' order), a lost or silent
+        connection gets its own error, and :class:`Interrupted` ends the wait
+        for all (the prompt interrupts every connection; one interrupted
+        alone is noticed once its turn comes)."""
+        slots = [_Slot() for _ in connections]
+        generations = []
+        for conn, slot in zip(connections, slots, strict=True):
+            conn._worker_loop()
+            with conn._cond:
+                generations.append(conn._interrupts)
+                if conn._lost is not None:
+                    slot.error = conn._lost
+        by_loop: dict[asyncio.AbstractEventLoop, list[int]] = {}
+        for index, conn in enumerate(connections):
+            if slots[index].error is None and conn._loop is not None:
+                by_loop.setdefault(conn._loop, []).append(index)
+        for loop, indexes in by_loop.items():
+            def start(indexes: list[int] = indexes) -> None:
+                for index in indexes:
+                    connections[index]._start(requests[index], slots[index])
+            try:
+                loop.call_soon_threadsafe(start)
+            except RuntimeError:  # the loop is gone
+                for index in indexes:
+                    slots[index].error = "the connection was closed"
+
+        def interrupted() -> bool:
+            return any(c._interrupts != g
+                       for c, g in zip(connections, generations, strict=True))
+
+        now = time.monotonic()
+        outcomes: list[Reply | ConnectError] = []
+        for index, (conn, slot) in enumerate(zip(connections, slots, strict=True)):
+            limit = conn.timeout if timeout is None else timeout
+            try:
+                outcome: Reply | ConnectError = conn._await(
+                    slot, requests[index], limit, None if limit is None else now + limit,
+                    interrupted)
+            except ConnectError as error:
+                outcome = error
+            except Interrupted:
+                for later, later_slot in zip(connections[index + 1:], slots[index + 1:],
+                                             strict=True):
+                    later._give_up(later_slot)
+                raise
+            outcomes.append(outcome)
+            if each is not None:
+                each(index, outcome)
+        return outcomes
 
     def _give_up(self, slot: _Slot) -> None:
         slot.abandoned = True

@@ -14,6 +14,7 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 from conftest import isolated_env  # noqa: E402
+from helpers.fake_server import FakeQMP, never  # noqa: E402
 from helpers.libvirt_daemon import LibvirtDaemon  # noqa: E402
 from helpers.qemu_process import QemuProcess  # noqa: E402
 
@@ -102,3 +103,23 @@ def test_libvirt_guest_at_the_prompt(libvirt_daemon: LibvirtDaemon, libvirt_doma
     child.expect(prompt)
     assert "Traceback" not in child.before
     assert quit_shell(child) == 0
+
+
+def test_ctrl_c_ends_an_all_line_that_waits_for_a_silent_vm(
+        start_qemu: Callable[..., QemuProcess], home: Path, tmp_path: Path) -> None:
+    a = start_qemu("a")
+    with FakeQMP(tmp_path, behaviours={"query-status": never}) as silent:
+        child = spawn(home, f"a={a.socket_path}", f"s={silent.address}")
+        child.expect(r"\(a\)")
+        child.send("@all query-status\r")
+        for _ in range(DEADLINE * 4):  # until the line runs, Ctrl-C only clears the prompt
+            child.sendcontrol("c")
+            if child.expect(["interrupted", pexpect.TIMEOUT], timeout=0.25) == 0:
+                break
+        else:
+            raise AssertionError("'interrupted' did not show after Ctrl-C")
+        child.expect(r"\(a\)")
+        child.send("@a query-status\r")
+        child.expect('"status": "running"')
+        child.expect(r"\(a\)")
+        assert quit_shell(child) == 0

@@ -1,9 +1,12 @@
 """A line for several VMs over sockets: every request is sent before any
-reply is read, and one wait serves all the sockets, without a thread.  The
-servers are the far ends of socket pairs, answering from a thread."""
+reply is read, without a thread per VM: the blocking driver (scripts) waits
+for all the sockets at once, the asyncio driver (the prompt) hands every
+request to its loop in one call.  The servers are the far ends of socket
+pairs, answering from a thread."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -23,15 +26,21 @@ from qmpshell.runner.replaysecrets import SecretSource
 from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings
 from qmpshell.shorthand.parser import ShorthandParser
-from qmpshell.wire.blocking import BlockingConnection, execute_together
+from qmpshell.wire.aio import AsyncConnection
+from qmpshell.wire.blocking import BlockingConnection
 from qmpshell.wire.connection import Interrupted, QmpConnection, Reply
 from qmpshell.wire.protocol import QmpProtocol, request_head
 
 QUERY = {"execute": "query-status"}
 
+DRIVERS = ("blocking", "aio")
+
 Serve = Callable[[list[socket.socket], list[dict[str, Any]]], None]
 """What the servers do once every request has arrived: the far ends and the
 requests, in connection order."""
+
+Conn = Any
+"""A BlockingConnection or an AsyncConnection (each has execute_together)."""
 
 
 def read_request(sock: socket.socket, deadline: float) -> dict[str, Any]:
@@ -48,37 +57,68 @@ def reply(sock: socket.socket, request: dict[str, Any], value: Any) -> None:
     sock.sendall(json.dumps({"return": value, "id": request["id"]}).encode() + b"\n")
 
 
+def together(conns: Sequence[Conn], requests: Sequence[dict[str, Any]],
+             **options: Any) -> list[Reply | ConnectError]:
+    """The fan-out of these connections' driver, as @all calls it."""
+    result: list[Reply | ConnectError] = type(conns[0]).execute_together(
+        conns, requests, **options)
+    return result
+
+
 @contextmanager
-def servers(count: int, serve: Serve) -> Iterator[list[BlockingConnection]]:
+def connections(count: int, driver: str) -> Iterator[tuple[list[Conn], list[socket.socket]]]:
+    """``count`` connections of ``driver`` (-N: no greeting) and the far
+    ends of their sockets; all closed at the end."""
+    pairs = [socket.socketpair() for _ in range(count)]
+    conns: list[Conn] = []
+    loop: asyncio.AbstractEventLoop | None = None
+    thread: threading.Thread | None = None
+    if driver == "aio":
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+    try:
+        for number, (near, _) in enumerate(pairs, 1):
+            if loop is None:
+                conn: Conn = BlockingConnection(f"vm{number}", timeout=5.0, negotiate=False)
+                conn.attach(near)
+            else:
+                conn = AsyncConnection(f"vm{number}", timeout=5.0, negotiate=False)
+                asyncio.run_coroutine_threadsafe(conn.attach(near), loop).result(5)
+            conns.append(conn)
+        yield conns, [f for _, f in pairs]
+    finally:
+        for conn in conns:
+            conn.close()
+        for _, far in pairs:
+            far.close()
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+            loop.close()
+
+
+@contextmanager
+def servers(count: int, serve: Serve, driver: str = "blocking") -> Iterator[list[Conn]]:
     """``count`` connections whose servers answer through ``serve`` once all
     requests are in (so a client that waited for a reply before sending the
     next request would get nothing)."""
-    pairs = [socket.socketpair() for _ in range(count)]
-    conns = []
-    for number, (near, _) in enumerate(pairs, 1):
-        conn = BlockingConnection(f"vm{number}", timeout=5.0, negotiate=False)
-        conn.attach(near)
-        conns.append(conn)
-    far = [f for _, f in pairs]
-    failures: list[BaseException] = []
+    with connections(count, driver) as (conns, far):
+        failures: list[BaseException] = []
 
-    def run() -> None:
+        def run() -> None:
+            try:
+                deadline = time.monotonic() + 5.0
+                serve(far, [read_request(f, deadline) for f in far])
+            except BaseException as error:  # reported by the test's thread
+                failures.append(error)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
         try:
-            deadline = time.monotonic() + 5.0
-            serve(far, [read_request(f, deadline) for f in far])
-        except BaseException as error:  # reported by the test's thread
-            failures.append(error)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield conns
-    finally:
-        thread.join(5.0)
-        for conn in conns:
-            conn.close()
-        for f in far:
-            f.close()
+            yield conns
+        finally:
+            thread.join(5.0)
     assert not failures, failures
 
 
@@ -87,83 +127,93 @@ def in_reverse(far: list[socket.socket], requests: list[dict[str, Any]]) -> None
         reply(far[number], requests[number], {"vm": number + 1})
 
 
-def test_every_request_goes_out_before_any_reply_and_replies_find_their_vm() -> None:
-    with servers(3, in_reverse) as conns:
-        replies = execute_together(conns, [QUERY] * 3)
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_every_request_goes_out_before_any_reply_and_replies_find_their_vm(
+        driver: str) -> None:
+    with servers(3, in_reverse, driver) as conns:
+        replies = together(conns, [QUERY] * 3)
     assert [r.message for r in replies if isinstance(r, Reply)] == [
         {"return": {"vm": 1}}, {"return": {"vm": 2}}, {"return": {"vm": 3}}]
 
 
-def test_a_vm_that_hangs_up_is_its_own_error_and_the_others_answer() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_vm_that_hangs_up_is_its_own_error_and_the_others_answer(driver: str) -> None:
     def second_hangs_up(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         far[1].close()
         for number in (0, 2):
             reply(far[number], requests[number], {"vm": number + 1})
 
-    with servers(3, second_hangs_up) as conns:
-        replies = execute_together(conns, [QUERY] * 3)
+    with servers(3, second_hangs_up, driver) as conns:
+        replies = together(conns, [QUERY] * 3)
     assert isinstance(replies[0], Reply) and isinstance(replies[2], Reply)
     assert isinstance(replies[1], ConnectError)
     assert str(replies[1]) == "connection lost: the server closed the connection"
 
 
-def test_a_silent_vm_times_out_alone_and_its_late_reply_is_dropped() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_silent_vm_times_out_alone_and_its_late_reply_is_dropped(driver: str) -> None:
     late: list[tuple[socket.socket, dict[str, Any]]] = []
 
     def second_is_silent(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         reply(far[0], requests[0], {"vm": 1})
         late.append((far[1], requests[1]))
 
-    with servers(2, second_is_silent) as conns:
+    with servers(2, second_is_silent, driver) as conns:
         start = time.monotonic()
-        replies = execute_together(conns, [QUERY] * 2, timeout=0.3)
+        replies = together(conns, [QUERY] * 2, timeout=0.3)
         assert 0.3 <= time.monotonic() - start < 3.0
         assert isinstance(replies[0], Reply)
         assert isinstance(replies[1], CommandTimeout)
         assert str(replies[1]) == "no reply to query-status within 0.3 s"
         far, request = late[0]
         reply(far, request, {"late": True})  # dropped: nobody waits for it
-        next_id = conns[1].submit(QUERY)
-        reply(far, {"id": next_id}, {"vm": 2})
-        assert conns[1].collect(next_id, QUERY).message == {"return": {"vm": 2}}
+        answering = threading.Thread(target=lambda: reply(
+            far, read_request(far, time.monotonic() + 5.0), {"vm": 2}))
+        answering.start()
+        again = together([conns[1]], [QUERY])
+        answering.join(5.0)
+        assert isinstance(again[0], Reply) and again[0].message == {"return": {"vm": 2}}
 
 
-def test_events_before_a_reply_stay_with_their_vm() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_events_before_a_reply_stay_with_their_vm(driver: str) -> None:
     def event_then_reply(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         far[1].sendall(b'{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}\n')
         in_reverse(far, requests)
 
-    with servers(2, event_then_reply) as conns:
-        replies = execute_together(conns, [QUERY] * 2)
+    with servers(2, event_then_reply, driver) as conns:
+        replies = together(conns, [QUERY] * 2)
         assert conns[0].take_events() == []
         second = replies[1]
         assert isinstance(second, Reply)
         assert [e["event"] for e in conns[1].take_events(before=second.seq)] == ["STOP"]
 
 
-@pytest.mark.parametrize("which", [0, 1])
-def test_interrupt_ends_the_wait_for_all_and_leaves_nothing_behind(which: int) -> None:
-    with servers(2, lambda far, requests: None) as conns:
-        timer = threading.Timer(0.1, conns[which].interrupt)
+@pytest.mark.parametrize(("driver", "which"), [
+    ("blocking", [0]), ("blocking", [1]), ("aio", [0, 1])])  # the prompt interrupts all
+def test_interrupt_ends_the_wait_for_all_and_leaves_nothing_behind(
+        driver: str, which: list[int]) -> None:
+    with servers(2, lambda far, requests: None, driver) as conns:
+        timer = threading.Timer(0.1, lambda: [conns[i].interrupt() for i in which])
         timer.start()
         with pytest.raises(Interrupted):
-            execute_together(conns, [QUERY] * 2)
+            together(conns, [QUERY] * 2)
         timer.join()
-        replies = execute_together(conns, [QUERY] * 2, timeout=0.2)
+        replies = together(conns, [QUERY] * 2, timeout=0.2)
         assert all(isinstance(r, CommandTimeout) for r in replies)
 
 
-def test_a_connection_already_lost_sends_nothing() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_connection_already_lost_sends_nothing(driver: str) -> None:
     def first_only(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         reply(far[0], requests[0], {"vm": 1})
 
-    near, far = socket.socketpair()
-    lost = BlockingConnection("gone", negotiate=False)
-    lost.attach(near)
-    lost.close()
-    far.close()
-    with servers(1, first_only) as conns:
-        replies = execute_together([conns[0], lost], [QUERY] * 2)
+    with connections(1, driver) as (gone, _), servers(1, first_only, driver) as conns:
+        gone[0].close()
+        deadline = time.monotonic() + 5.0
+        while gone[0].connected and time.monotonic() < deadline:
+            time.sleep(0.01)  # the asyncio driver closes on its loop
+        replies = together([conns[0], gone[0]], [QUERY] * 2)
     assert isinstance(replies[0], Reply)
     assert str(replies[1]) == "connection lost: the connection was closed"
 
@@ -211,10 +261,11 @@ def test_the_fan_out_uses_the_shared_wait_and_no_thread() -> None:
     assert all(isinstance(c, Capture) and c.ok for c in captures)
 
 
-def test_each_reply_is_told_as_it_comes() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_each_reply_is_told_as_it_comes(driver: str) -> None:
     told: list[tuple[int, object]] = []
-    with servers(3, in_reverse) as conns:
-        replies = execute_together(conns, [QUERY] * 3, each=lambda slot, r: told.append((slot, r)))
+    with servers(3, in_reverse, driver) as conns:
+        replies = together(conns, [QUERY] * 3, each=lambda slot, r: told.append((slot, r)))
     assert sorted(slot for slot, _ in told) == [0, 1, 2]  # once each, as they came
     assert dict(told) == dict(enumerate(replies))
 
@@ -232,7 +283,7 @@ def test_a_request_encoded_once_is_sent_as_encoding_it_with_its_id_would() -> No
     assert request_head({}) is None
 
 
-def fleet(conns: list[BlockingConnection], printed: list[str]) -> Runner:
+def fleet(conns: list[Conn], printed: list[str]) -> Runner:
     """A runner holding ``conns`` as q1, q2 ..., printing compact output."""
     schema = Schema()
     runner = Runner(Settings(timeout=5.0), parser=ShorthandParser(schema, allow_unknown=True),
@@ -243,13 +294,14 @@ def fleet(conns: list[BlockingConnection], printed: list[str]) -> Runner:
     return runner
 
 
-def test_all_prints_in_vm_order_with_each_vms_events_before_its_reply() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_all_prints_in_vm_order_with_each_vms_events_before_its_reply(driver: str) -> None:
     def event_then_reverse(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         far[1].sendall(b'{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}\n')
         in_reverse(far, requests)
 
     printed: list[str] = []
-    with servers(3, event_then_reverse) as conns:
+    with servers(3, event_then_reverse, driver) as conns:
         assert fleet(conns, printed).run_line("@all query-status", "f:1")
     assert [json.loads(text) for text in printed] == [
         {"vm": "q1", "return": {"vm": 1}},
@@ -258,14 +310,16 @@ def test_all_prints_in_vm_order_with_each_vms_events_before_its_reply() -> None:
         {"vm": "q3", "return": {"vm": 3}}]
 
 
-def test_all_with_a_vm_hanging_up_prints_every_vm_in_order_then_ends_the_line() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_all_with_a_vm_hanging_up_prints_every_vm_in_order_then_ends_the_line(
+        driver: str) -> None:
     def second_hangs_up(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
         far[1].close()
         for number in (2, 0):
             reply(far[number], requests[number], {"vm": number + 1})
 
     printed: list[str] = []
-    with servers(3, second_hangs_up) as conns:
+    with servers(3, second_hangs_up, driver) as conns:
         runner = fleet(conns, printed)
         with pytest.raises(ConnectError, match="^q2: connection lost: the server closed"):
             runner.run_line("@all query-status", "f:1")
@@ -278,7 +332,8 @@ SECRET_LINE = "object-add qom-type=secret id=s0 data=********"
 """A line as a recording keeps it: the secret's value masked."""
 
 
-def test_all_fills_in_a_recordings_masked_secret_on_every_vm() -> None:
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_all_fills_in_a_recordings_masked_secret_on_every_vm(driver: str) -> None:
     seen: list[dict[str, Any]] = []
 
     def note(far: list[socket.socket], requests: list[dict[str, Any]]) -> None:
@@ -286,7 +341,7 @@ def test_all_fills_in_a_recordings_masked_secret_on_every_vm() -> None:
         in_reverse(far, requests)
 
     printed: list[str] = []
-    with servers(2, note) as conns:
+    with servers(2, note, driver) as conns:
         runner = fleet(conns, printed)
         runner.secrets = SecretSource({"data": "hunter2"})
         assert runner.run_line(f"@all {SECRET_LINE}", "f:1")
