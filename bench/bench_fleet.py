@@ -10,7 +10,9 @@
    another: the QEMUs' own work and the kernel's, which no client can
    shorten, and so the ceiling of the speed-up on this machine; and the CPU
    time the QEMUs and this process spend per fan-out line (the QEMUs'
-   divided by the cores is the least a fan-out line can take).
+   divided by the cores is the least a fan-out line can take).  Then the
+   same lines over the prompt's driver (asyncio, its loop in a thread of its
+   own), where each line in turn also crosses from a worker thread to the loop.
 2. libvirt: ``query-status`` round trips through the libvirt connection
    kind (a private session libvirtd, tests/helpers/libvirt_daemon.py, and a
    TCG guest) against the socket driver to a QEMU started with the same
@@ -24,6 +26,7 @@ Run: ``.venv/bin/python bench/bench_fleet.py [--vms N] [--rounds R] [--json]``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import select
@@ -31,6 +34,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +48,7 @@ from qmpshell.runner.pipeline import Runner  # noqa: E402
 from qmpshell.schema.model import Schema  # noqa: E402
 from qmpshell.settings import Settings  # noqa: E402
 from qmpshell.shorthand.parser import ShorthandParser  # noqa: E402
+from qmpshell.wire.aio import AsyncConnection  # noqa: E402
 from qmpshell.wire.blocking import BlockingConnection  # noqa: E402
 
 RAW_REQUEST = b'{"execute": "query-status", "id": 1}\n'
@@ -110,18 +115,37 @@ def fan_out(workdir: Path, vms: int, rounds: int, lines: int) -> dict[str, list[
     """Seconds per line of 20 requests: the fan-out, and in turn; and the
     same requests from a bare client on the same sockets.  Also the CPU time
     per line of the QEMUs ("... qemu cpu") and of this process ("... own
-    cpu") during each."""
+    cpu") during each.  Then the fan-out and the lines in turn again over
+    the prompt's driver ("prompt ...")."""
     qemus = [QemuProcess(workdir / f"q{i}").start() for i in range(1, vms + 1)
              if (workdir / f"q{i}").mkdir() is None]
+    try:
+        times = scripted_fan_out(qemus, rounds, lines)
+        times.update(prompt_fan_out(qemus, rounds, lines))
+        return times
+    finally:
+        for q in qemus:
+            q.stop()
+
+
+def quiet_runner() -> Runner:
+    """A runner whose output goes nowhere (failures to stderr)."""
+    schema = Schema()
+    return Runner(Settings(timeout=30.0), parser=ShorthandParser(schema, allow_unknown=True),
+                  schema=schema, connection=None, out=lambda _: None,
+                  report=lambda error, where: print(f"{where}: {error}", file=sys.stderr))
+
+
+def scripted_fan_out(qemus: list[QemuProcess], rounds: int,
+                     lines: int) -> dict[str, list[float]]:
+    """The blocking driver (scripts), and a bare client on its sockets."""
+    vms = len(qemus)
     pids = [q.proc.pid for q in qemus if q.proc is not None]
     conns: list[BlockingConnection] = []
     socks: list[socket.socket] = []
     try:
-        settings = Settings(timeout=30.0)
-        schema = Schema()
-        runner = Runner(settings, parser=ShorthandParser(schema, allow_unknown=True),
-                        schema=schema, connection=None, out=lambda _: None,
-                        report=lambda error, where: print(f"{where}: {error}", file=sys.stderr))
+        runner = quiet_runner()
+        schema = runner.schema
         for i, q in enumerate(qemus, 1):
             conn = BlockingConnection(str(q.socket_path), timeout=30.0)
             conn.connect()
@@ -162,8 +186,44 @@ def fan_out(workdir: Path, vms: int, rounds: int, lines: int) -> dict[str, list[
             sock.close()
         for conn in conns:
             conn.close()
-        for q in qemus:
-            q.stop()
+
+
+def prompt_fan_out(qemus: list[QemuProcess], rounds: int,
+                   lines: int) -> dict[str, list[float]]:
+    """The same lines over the asyncio driver, as at the prompt: its loop in
+    a thread of its own, the lines run from another."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="loop", daemon=True)
+    thread.start()
+    conns: list[AsyncConnection] = []
+    try:
+        runner = quiet_runner()
+        for i, q in enumerate(qemus, 1):
+            conn = AsyncConnection(str(q.socket_path), timeout=30.0)
+            conns.append(conn)
+            asyncio.run_coroutine_threadsafe(conn.connect(), loop).result(30)
+            runner.attach(f"q{i}", conn, runner.schema)
+        one_by_one = [f"@q{i} query-status" for i in range(1, len(qemus) + 1)]
+        times: dict[str, list[float]] = {"prompt fan-out": [], "prompt in turn": []}
+        assert runner.run_line("@all query-status")  # caches warm
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(lines):
+                assert runner.run_line("@all query-status")
+            times["prompt fan-out"].append((time.perf_counter() - start) / lines)
+            start = time.perf_counter()
+            for _ in range(lines):
+                for line in one_by_one:
+                    assert runner.run_line(line)
+            times["prompt in turn"].append((time.perf_counter() - start) / lines)
+        runner.close_pool()
+        return times
+    finally:
+        for conn in conns:
+            conn.close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 MACHINE = ["-machine", "pc,accel=tcg", "-m", "64"]
@@ -237,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    one after another   {raw_turn:8.2f} ms   (speed-up {raw_turn / raw_fan:.2f}x)")
         print(f"  ceiling: @qN one after another / bare all at once "
               f"{turn / raw_fan:6.2f}x   (no fan-out can beat it here)")
+        prompt_fan, prompt_turn = (statistics.median(times[k]) * 1000 for k in (
+            "prompt fan-out", "prompt in turn"))
         print(f"  @all / bare all at once {fan / raw_fan:6.2f}   "
               "(what the shell adds to a fan-out)")
         qemu_fan, own_fan, own_raw = (times[k][0] * 1000 for k in (
@@ -245,10 +307,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  CPU per fan-out line: the {args.vms} QEMUs {qemu_fan:.2f} ms, so at least "
               f"{qemu_fan / cores:.2f} ms on {cores} cores;")
         print(f"    this process {own_fan:.2f} ms for @all, {own_raw:.2f} ms for the bare client")
+        print("  the same lines over the prompt's driver (asyncio, lines run from a worker "
+              "thread):")
+        print(f"    @all (at once)        {prompt_fan:8.2f} ms per line")
+        print(f"    @qN one after another {prompt_turn:8.2f} ms per {args.vms} lines")
+        print(f"    fan-out speed-up      {prompt_turn / prompt_fan:8.2f}x")
         summary.update({"fan-out ms": fan, "in turn ms": turn, "speed-up": turn / fan,
                         "raw at once ms": raw_fan, "raw in turn ms": raw_turn,
                         "ceiling": turn / raw_fan, "speed-up per round": rounds_ratio,
-                        "qemu cpu per line ms": qemu_fan, "cores": cores})
+                        "qemu cpu per line ms": qemu_fan, "cores": cores,
+                        "prompt fan-out ms": prompt_fan, "prompt in turn ms": prompt_turn,
+                        "prompt speed-up": prompt_turn / prompt_fan})
         rates = libvirt_vs_socket(Path(tmp), args.rounds, args.count)
     if rates is None:
         print(f"libvirt: skipped ({libvirt_missing_message()})")
