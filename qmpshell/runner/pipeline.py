@@ -42,10 +42,11 @@ It is synchronous and talks to any
 in a worker thread and calls ``connection.interrupt()`` for Ctrl-C, which
 ends the line with :class:`~qmpshell.wire.connection.Interrupted`.
 
-Lines given as a list (a file, ``-c``) are looked at one ahead: between two
-plain ``query-*`` lines, a connection that offers ``send_next`` (the
-blocking driver) is told the second, and sends it before reading the first's
-reply; what is printed, and where ``-e`` stops, stay the same.
+Lines given as a list (a file, ``-c``) are looked at ahead: while a
+``query-*`` line runs, a connection that offers ``send_next`` (the blocking
+driver) is told the plain queries that follow it (up to :data:`LOOK_AHEAD`)
+and sends them before reading its reply; what is printed, and where ``-e``
+stops, stay the same.
 
 With ``connection=None`` it is a dry run: requests are printed, not sent.
 Connection problems propagate as :class:`~qmpshell.errors.ConnectError`
@@ -100,6 +101,11 @@ Ask = Callable[[str], bool]
 
 EVENT_SLICE = 0.05
 """Seconds a wait on one VM lasts before the others' events are printed."""
+
+LOOK_AHEAD = 4
+"""Queries of a file sent at most ahead of the one whose reply is awaited:
+four keep QEMU busy while the shell waits for the processor on a loaded
+machine (one ahead gains less there; more gains nothing)."""
 
 _HELP_ASK = re.compile(r"^\s*(?P<name>[A-Za-z][\w-]*)?\s*\?\s*$")
 
@@ -171,9 +177,13 @@ class Runner:
         self.failed = False
         self.stopped = False
         self.where: str | None = None
-        self._following: str | None = None
-        """The line after the one running, when the lines are all known (a
-        file, -c): a query may tell the connection to send it ahead."""
+        self._lines: list[str] | None = None
+        """The lines being run, when they are all known (a file, -c): a
+        query may tell the connection to send the next ones ahead."""
+        self._number = 0
+        """The number of the line running (1 for the first)."""
+        self._announced = 0
+        """The number of the last line announced to the connection."""
         self._own_seen: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=SEEN_EVENTS)
         self._dropped_told: dict[int, int] = {}
@@ -419,17 +429,18 @@ class Runner:
         """Run numbered lines (``name:N``) until the end, ``.quit`` or ``-e``."""
         number = 0
         exit_on_error = self.settings.exit_on_error
-        known = lines if isinstance(lines, list) else None  # never read stdin ahead
+        self._lines = lines if isinstance(lines, list) else None  # never read stdin ahead
+        self._announced = 0
         try:
             for line in lines:
                 number += 1
-                self._following = known[number] if known and number < len(known) else None
+                self._number = number
                 if not self.run_line(line, f"{name}:{number}") and exit_on_error:
                     self.stopped = True
                 if self.stopped:
                     return
         finally:
-            self._following = None
+            self._lines = None
         self.finish(f"{name}:{number}")
 
     def finish(self, where: str | None) -> bool:
@@ -579,8 +590,8 @@ class Runner:
         if self.settings.verbose:
             self.out(self.renderer_for(member).request(request))
         connection = member.connection
-        if self._following is not None and _is_query(request):
-            self._announce_next(connection, self._following)
+        if self._lines is not None and _is_query(request):
+            self._announce_next(connection, self._lines, self._number)
         reply = connection.execute(request)
         if self.recorder is not None:
             self._record(request, typed)
@@ -595,27 +606,44 @@ class Runner:
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
 
-    def _announce_next(self, connection: QmpConnection, line: str) -> None:
-        """Between two queries of a file, let a connection that can (the
-        blocking driver) send the second before the first's reply is read,
-        so that QEMU works while this reply is printed.  Only a line that
-        would send a plain query as it is (no warning, question or secret
-        before it, nothing printed before it is sent): whatever happens to
-        the first, the second changes nothing, and its reply is dropped if
-        the script stops before it."""
+    def _announce_next(self, connection: QmpConnection, lines: list[str], number: int) -> None:
+        """Line ``number`` of a file is a query: let a connection that can
+        (the blocking driver) send the queries that follow it (up to
+        :data:`LOOK_AHEAD`, those not announced yet, up to the first line
+        that is not one) before its reply is read, so that QEMU works while
+        the replies are printed.  Whatever happens to a line, the queries
+        after it change nothing, and their replies are dropped if the script
+        stops before them."""
         send_next = getattr(connection, "send_next", None)
-        peek = getattr(self.parser, "peek", None)
-        if send_next is None or peek is None or self.settings.verbose or self.settings.hmp:
+        if send_next is None:
             return
+        if self._announced < number:
+            self._announced = number
+        last = min(len(lines), number + LOOK_AHEAD)
+        while self._announced < last:
+            following = self._sendable(lines[self._announced])
+            if following is None:
+                return
+            send_next(following)
+            self._announced += 1
+
+    def _sendable(self, line: str) -> dict[str, Any] | None:
+        """The request of ``line`` if it may be sent ahead: a plain query,
+        sent as it is (no warning, question or secret before it, nothing
+        printed before it is sent)."""
+        peek = getattr(self.parser, "peek", None)
+        if peek is None or self.settings.verbose or self.settings.hmp:
+            return None
         text = line.strip()
         if not text or text[0] in "@.#" or "?" in text:
-            return
-        following = peek(line)
+            return None
+        following: dict[str, Any] | None = peek(line)
         if (following is not None and _is_query(following)
                 and following.keys() <= {"execute", "arguments"}
                 and not self._deprecations(following) and not masked_secrets(following)
                 and not confirmation_prompt(following)):
-            send_next(following)
+            return following
+        return None
 
     def _confirmed(self, request: dict[str, Any], where: str = "") -> bool:
         """Whether to send ``request``: yes unless it is in the safety table

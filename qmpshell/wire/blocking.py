@@ -7,11 +7,12 @@ they do not use.  Waits poll the socket and a wake-up pipe together, so
 :meth:`BlockingConnection.interrupt` works from a signal handler or another
 thread, and every wait has a deadline when a timeout is set.
 :meth:`BlockingConnection.send_next` lets a replayed run of queries keep the
-next one on its way while the caller prints the previous reply.
+next ones on their way while the caller prints the previous reply.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import select
@@ -93,10 +94,10 @@ class BlockingConnection:
         self._events = EventBacklog()
         self._lost: str | None = None
         self._ready = False
-        self._next: dict[str, Any] | None = None
-        """The request :meth:`send_next` announced, sent along with the next one."""
-        self._ahead: tuple[dict[str, Any], int] | None = None
-        """A request sent before its turn, and its id."""
+        self._next: list[dict[str, Any]] = []
+        """The requests :meth:`send_next` announced, sent along with the next one."""
+        self._ahead: collections.deque[tuple[dict[str, Any], int]] = collections.deque()
+        """Requests sent before their turn, and their ids, in order."""
 
     # -- connecting ------------------------------------------------------
     @property
@@ -155,26 +156,29 @@ class BlockingConnection:
 
     # -- commands --------------------------------------------------------
     def execute(self, request: dict[str, Any], timeout: float | None = None) -> Reply:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == request:
-            request_id = ahead[1]  # sent already, after the previous one
+        ahead = self._ahead
+        if ahead and ahead[0][0] == request:
+            request_id = ahead.popleft()[1]  # sent already, after the previous one
         else:
-            if ahead is not None:
-                self._drop(ahead[1])
+            while ahead:
+                self._drop(ahead.popleft()[1])
             request_id = self.submit(request)
-        following, self._next = self._next, None
-        if following is not None and self._lost is None:
-            self._ahead = (following, self.submit(following))
+        following, self._next = self._next, []
+        for request_ahead in following:
+            if self._lost is not None:
+                break
+            ahead.append((request_ahead, self.submit(request_ahead)))
         return self.collect(request_id, request, timeout)
 
     def send_next(self, request: dict[str, Any]) -> None:
-        """Announce the request the next :meth:`execute` will most likely
-        be: the next call sends it right after its own request, so that QEMU
-        answers it while the caller is busy with the first reply (a replayed
-        session's run of queries).  Only for requests without effects
-        (``query-*``): if the caller then executes something else, or
-        nothing, its reply is dropped unseen."""
-        self._next = request
+        """Announce a request that will most likely be executed after those
+        announced before it: the next :meth:`execute` sends it right after
+        its own request, so that QEMU answers it while the caller is busy
+        with earlier replies (a replayed session's run of queries).  Only for
+        requests without effects (``query-*``): if the caller executes
+        something else, or nothing, the requests sent ahead are dropped with
+        their replies unseen."""
+        self._next.append(request)
 
     def _drop(self, request_id: int) -> None:
         """Forget a request sent ahead that nobody executes."""
@@ -339,8 +343,8 @@ class BlockingConnection:
 
     # -- events ----------------------------------------------------------
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
-        if before is None and self._ahead is not None:
-            arrived = self._replies.get(self._ahead[1])
+        if before is None and self._ahead:
+            arrived = self._replies.get(self._ahead[0][1])
             if arrived is not None:  # the events after it are its caller's
                 before = arrived.seq
         return self._events.take(before)

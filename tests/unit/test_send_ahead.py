@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import QmpShellError
-from qmpshell.runner.pipeline import Runner
+from qmpshell.runner.pipeline import LOOK_AHEAD, Runner
 from qmpshell.schema.model import Command, Schema, TypeInfo
 from qmpshell.settings import Settings
 from qmpshell.shorthand.parser import ShorthandParser
@@ -67,14 +67,32 @@ def test_the_announced_request_goes_out_with_the_one_before_and_is_not_sent_twic
         assert sent(far) == []
 
 
-def test_a_request_sent_ahead_but_not_executed_is_dropped_unseen() -> None:
+def test_requests_announced_together_go_out_in_order_after_the_running_one() -> None:
     with driver() as (conn, far):
-        answer(far, {"return": 1, "id": 1}, {"return": 2, "id": 2})
+        answer(far, {"return": 1, "id": 1}, {"return": 2, "id": 2}, {"return": 3, "id": 3})
         conn.send_next(NAME)
+        conn.send_next(VERSION)
         assert conn.execute(STATUS).message == {"return": 1}
-        answer(far, {"return": 3, "id": 3})
-        assert conn.execute(VERSION).message == {"return": 3}  # not query-name's 2
         assert sent(far) == [{**STATUS, "id": 1}, {**NAME, "id": 2}, {**VERSION, "id": 3}]
+        answer(far, {"return": 4, "id": 4})
+        conn.send_next(STATUS)
+        assert conn.execute(NAME).message == {"return": 2}
+        assert sent(far) == [{**STATUS, "id": 4}]
+        assert conn.execute(VERSION).message == {"return": 3}
+        assert conn.execute(STATUS).message == {"return": 4}
+        assert sent(far) == []
+
+
+def test_requests_sent_ahead_but_not_executed_are_dropped_unseen() -> None:
+    with driver() as (conn, far):
+        answer(far, {"return": 1, "id": 1}, {"return": 2, "id": 2}, {"return": 3, "id": 3})
+        conn.send_next(NAME)
+        conn.send_next(VERSION)
+        assert conn.execute(STATUS).message == {"return": 1}
+        answer(far, {"return": 4, "id": 4})
+        assert conn.execute(STATUS).message == {"return": 4}  # not query-name's 2
+        assert sent(far) == [{**STATUS, "id": 1}, {**NAME, "id": 2}, {**VERSION, "id": 3},
+                             {**STATUS, "id": 4}]
 
 
 def test_a_reply_sent_ahead_that_comes_after_it_was_dropped_is_ignored_quietly() -> None:
@@ -107,6 +125,23 @@ def test_events_after_a_reply_read_early_wait_for_it() -> None:
         assert second.message == {"return": 2}
         assert conn.take_events(before=second.seq) == []
         assert [e["event"] for e in conn.take_events()] == ["SECOND"]
+
+
+def test_events_between_replies_read_early_come_out_between_them() -> None:
+    with driver() as (conn, far):
+        answer(far, {"return": 1, "id": 1}, {"event": "A"}, {"return": 2, "id": 2},
+               {"event": "B"}, {"return": 3, "id": 3}, {"event": "C"})
+        conn.send_next(NAME)
+        conn.send_next(VERSION)
+        conn.execute(STATUS)
+        conn.poll_events()
+        shown = [e["event"] for e in conn.take_events()]
+        for request in (NAME, VERSION):
+            reply = conn.execute(request)
+            shown += [e["event"] for e in conn.take_events(before=reply.seq)]
+            shown.append(f"reply {reply.message['return']}")
+            shown += [e["event"] for e in conn.take_events()]
+        assert shown == ["A", "reply 2", "B", "reply 3", "C"]
 
 
 def test_nothing_is_sent_ahead_unless_announced() -> None:
@@ -182,13 +217,33 @@ def run(lines: Any, conn: Noting, **settings: Any) -> tuple[list[str], list[str]
     return out, errors
 
 
-def test_a_query_announces_the_next_query_of_the_file() -> None:
+def test_a_query_announces_the_next_queries_of_the_file_once() -> None:
     conn = Noting()
     out, errors = run(["query-status", "query-name", "query-version"], conn)
-    assert conn.calls == [("next", "query-name"), ("execute", "query-status"),
-                          ("next", "query-version"), ("execute", "query-name"),
+    assert conn.calls == [("next", "query-name"), ("next", "query-version"),
+                          ("execute", "query-status"), ("execute", "query-name"),
                           ("execute", "query-version")]
     assert out == ['{"return": {}}'] * 3 and errors == []
+
+
+def test_at_most_look_ahead_queries_are_announced_beyond_the_one_running() -> None:
+    conn = Noting()
+    lines = [f"query-{'status' if i % 2 else 'name'}" for i in range(LOOK_AHEAD + 3)]
+    run(lines, conn)
+    calls = [call for call, _ in conn.calls]
+    assert calls[:LOOK_AHEAD + 1] == ["next"] * LOOK_AHEAD + ["execute"]
+    assert calls[LOOK_AHEAD + 1:] == ["next", "execute"] * 2 + ["execute"] * LOOK_AHEAD
+    assert [name for call, name in conn.calls if call == "execute"] == lines
+    assert [name for call, name in conn.calls if call == "next"] == lines[1:]
+
+
+def test_the_queries_announced_stop_at_a_line_that_is_not_one() -> None:
+    conn = Noting()
+    run(["query-status", "query-name", "stop", "query-version", "query-name"], conn)
+    assert conn.calls == [("next", "query-name"), ("execute", "query-status"),
+                          ("execute", "query-name"), ("execute", "stop"),
+                          ("next", "query-name"), ("execute", "query-version"),
+                          ("execute", "query-name")]
 
 
 @pytest.mark.parametrize("following", [
