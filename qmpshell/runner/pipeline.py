@@ -105,7 +105,9 @@ EVENT_SLICE = 0.05
 LOOK_AHEAD = 4
 """Queries of a file sent at most ahead of the one whose reply is awaited:
 four keep QEMU busy while the shell waits for the processor on a loaded
-machine (one ahead gains less there; more gains nothing)."""
+machine (one ahead gains less there; more gains nothing), and stay well
+below the 8 requests QEMU queues per monitor (some older QEMUs dropped the
+requests past it, with a COMMAND_DROPPED event)."""
 
 _HELP_ASK = re.compile(r"^\s*(?P<name>[A-Za-z][\w-]*)?\s*\?\s*$")
 
