@@ -362,7 +362,7 @@ def run_agent_script(settings: Settings, conn: QmpConnection,
 def run_scripted(runner: Runner, settings: Settings, lines: list[tuple[str, Any]]) -> int:
     """Run -c lines, then the file or stdin; the exit status."""
     for name, source in lines:
-        runner.run_lines(stdin_lines(runner) if source is None else source, name)
+        runner.run_lines(StdinLines(runner) if source is None else source, name)
         if runner.stopped:
             break
     return EXIT_FAILED if runner.failed else EXIT_OK
@@ -681,7 +681,7 @@ def read_sources(settings: Settings) -> list[tuple[str, Any]]:
         sources.append(("<command>", list(settings.commands)))
     if settings.file == "-" or (settings.file is None and not settings.commands
                                 and not settings.interactive):
-        sources.append(("<stdin>", None))  # read as the run goes: stdin_lines
+        sources.append(("<stdin>", None))  # read as the run goes: StdinLines
     elif settings.file is not None:
         try:
             with open(settings.file, encoding="utf-8", errors="replace", newline="") as f:
@@ -707,36 +707,63 @@ def _chomp(line: str) -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
-def stdin_lines(runner: Runner) -> Iterator[str]:
+class StdinLines:
     """Lines of stdin (split at \\n or \\r\\n) as they come; while none is
-    there, events from the server are printed as they arrive."""
-    conn = runner.connection
-    fd = sys.stdin.fileno()
-    conn_fd = conn.fileno() if conn is not None and hasattr(conn, "fileno") else -1
-    import select
+    there, events from the server are printed as they arrive.  The lines
+    already read are known ahead (:meth:`following`) without waiting for
+    more, so that a session piped in is sent ahead as a file is."""
 
-    buffer = b""
-    while True:
-        newline = buffer.find(b"\n")
-        if newline >= 0:
-            line, buffer = buffer[:newline], buffer[newline + 1:]
-            yield line.removesuffix(b"\r").decode("utf-8", "replace")
-            continue
-        if conn_fd >= 0 and conn is not None and conn.connected:
-            readable, _, _ = select.select([fd, conn_fd], [], [])
-            if fd not in readable:
-                conn.poll_events()  # type: ignore[attr-defined]
-                runner.drain_events()
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._buffer = b""
+        self._start = 0
+        """Where the first line not given yet starts in the buffer."""
+
+    def __iter__(self) -> Iterator[str]:
+        runner = self._runner
+        conn = runner.connection
+        fd = sys.stdin.fileno()
+        conn_fd = conn.fileno() if conn is not None and hasattr(conn, "fileno") else -1
+        import select
+
+        while True:
+            newline = self._buffer.find(b"\n", self._start)
+            if newline >= 0:
+                line = self._buffer[self._start:newline]
+                self._start = newline + 1
+                yield _stdin_text(line)
                 continue
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            if buffer:
-                yield buffer.removesuffix(b"\r").decode("utf-8", "replace")
-            return
-        buffer += chunk
+            if conn_fd >= 0 and conn is not None and conn.connected:
+                readable, _, _ = select.select([fd, conn_fd], [], [])
+                if fd not in readable:
+                    conn.poll_events()  # type: ignore[attr-defined]
+                    runner.drain_events()
+                    continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            rest = self._buffer[self._start:]
+            self._buffer, self._start = rest + chunk, 0
+            if not chunk:
+                self._buffer = b""
+                if rest:
+                    yield _stdin_text(rest)
+                return
+
+    def following(self, count: int) -> list[str]:
+        """Up to ``count`` whole lines after the last one given, of those
+        already read (none is waited for)."""
+        lines: list[str] = []
+        buffer, start = self._buffer, self._start
+        while len(lines) < count and (end := buffer.find(b"\n", start)) >= 0:
+            lines.append(_stdin_text(buffer[start:end]))
+            start = end + 1
+        return lines
+
+
+def _stdin_text(line: bytes) -> str:
+    return line.removesuffix(b"\r").decode("utf-8", "replace")
 
 
 def load_schema(settings: Settings) -> Schema:

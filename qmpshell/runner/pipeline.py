@@ -42,7 +42,8 @@ It is synchronous and talks to any
 in a worker thread and calls ``connection.interrupt()`` for Ctrl-C, which
 ends the line with :class:`~qmpshell.wire.connection.Interrupted`.
 
-Lines given as a list (a file, ``-c``) are looked at ahead: while a
+Lines known before they run (a file, ``-c``, stdin read so far: an object
+with ``following(N)``) are looked at ahead: while a
 ``query-*`` line runs, a connection that offers ``send_next`` (the blocking
 driver) is told the plain queries that follow it (up to :data:`LOOK_AHEAD`)
 and sends them before reading its reply; what is printed, and where ``-e``
@@ -179,9 +180,10 @@ class Runner:
         self.failed = False
         self.stopped = False
         self.where: str | None = None
-        self._lines: list[str] | None = None
-        """The lines being run, when they are all known (a file, -c): a
-        query may tell the connection to send the next ones ahead."""
+        self._upcoming: Callable[[int], list[str]] | None = None
+        """Up to N of the lines after the one running, of those already
+        known (a file, -c, stdin read so far): a query may tell the
+        connection to send them ahead."""
         self._number = 0
         """The number of the line running (1 for the first)."""
         self._announced = 0
@@ -431,7 +433,11 @@ class Runner:
         """Run numbered lines (``name:N``) until the end, ``.quit`` or ``-e``."""
         number = 0
         exit_on_error = self.settings.exit_on_error
-        self._lines = lines if isinstance(lines, list) else None  # never read stdin ahead
+        if isinstance(lines, list):
+            known = lines
+            self._upcoming = lambda count: known[self._number:self._number + count]
+        else:  # lines that come as they are read offer the ones read already
+            self._upcoming = getattr(lines, "following", None)
         self._announced = 0
         try:
             for line in lines:
@@ -442,7 +448,7 @@ class Runner:
                 if self.stopped:
                     return
         finally:
-            self._lines = None
+            self._upcoming = None
         self.finish(f"{name}:{number}")
 
     def finish(self, where: str | None) -> bool:
@@ -592,8 +598,8 @@ class Runner:
         if self.settings.verbose:
             self.out(self.renderer_for(member).request(request))
         connection = member.connection
-        if self._lines is not None and _is_query(request):
-            self._announce_next(connection, self._lines, self._number)
+        if self._upcoming is not None and _is_query(request):
+            self._announce_next(connection, self._upcoming, self._number)
         reply = connection.execute(request)
         if self.recorder is not None:
             self._record(request, typed)
@@ -608,7 +614,8 @@ class Runner:
             raise QMPError(str(error.get("class", "")), str(error.get("desc", "")))
         return True
 
-    def _announce_next(self, connection: QmpConnection, lines: list[str], number: int) -> None:
+    def _announce_next(self, connection: QmpConnection,
+                       upcoming: Callable[[int], list[str]], number: int) -> None:
         """Line ``number`` of a file is a query: let a connection that can
         (the blocking driver) send the queries that follow it (up to
         :data:`LOOK_AHEAD`, those not announced yet, up to the first line
@@ -621,13 +628,13 @@ class Runner:
             return
         if self._announced < number:
             self._announced = number
-        last = min(len(lines), number + LOOK_AHEAD)
-        while self._announced < last:
-            following = self._sendable(lines[self._announced])
+        lines = upcoming(LOOK_AHEAD)  # lines number + 1, number + 2...
+        for offset in range(self._announced - number, len(lines)):
+            following = self._sendable(lines[offset])
             if following is None:
                 return
             send_next(following)
-            self._announced += 1
+            self._announced = number + offset + 1
 
     def _sendable(self, line: str) -> dict[str, Any] | None:
         """The request of ``line`` if it may be sent ahead: a plain query,

@@ -40,6 +40,18 @@ def test_queries_of_a_file_are_sent_ahead_and_print_the_same(
     assert one_by_one.stdout == r.stdout
 
 
+def test_a_session_piped_in_is_sent_ahead_as_a_file_is(
+        qemu: QemuProcess, tmp_path: Path) -> None:
+    log = tmp_path / "qmp.log"
+    r = qmpshell(sock(qemu), "--compact", "-l", str(log),
+                 stdin="query-status\nquery-name\nquery-status\n")
+    assert r.returncode == 0, r.stderr
+    assert [list(m["return"]) for m in messages(r.stdout)] == [
+        ["status", "singlestep", "running"], [], ["status", "singlestep", "running"]]
+    assert sent_and_received(log)[:3] == ["sent query-status", "sent query-name",
+                                          "sent query-status"]
+
+
 def test_minus_e_stops_at_a_failing_query_and_drops_the_one_sent_ahead(
         qemu: QemuProcess, tmp_path: Path) -> None:
     session = tmp_path / "session.qmp"

@@ -277,6 +277,31 @@ def test_nothing_is_announced_when_requests_are_shown() -> None:
     assert [c for c, _ in conn.calls] == ["execute", "execute"]
 
 
+class Piped:
+    """Lines given one by one, those already read known ahead (stdin)."""
+
+    def __init__(self, lines: list[str], read: int) -> None:
+        self.lines = lines
+        self.given = 0
+        self.read = read
+
+    def __iter__(self) -> Iterator[str]:
+        while self.given < len(self.lines):
+            self.given += 1
+            yield self.lines[self.given - 1]
+
+    def following(self, count: int) -> list[str]:
+        return self.lines[self.given:min(self.given + count, self.read)]
+
+
+def test_lines_piped_in_are_looked_ahead_as_far_as_they_were_read() -> None:
+    conn = Noting()
+    run(Piped(["query-status", "query-name", "query-version", "query-name"], read=3), conn)
+    assert conn.calls == [("next", "query-name"), ("next", "query-version"),
+                          ("execute", "query-status"), ("execute", "query-name"),
+                          ("execute", "query-version"), ("execute", "query-name")]
+
+
 def test_lines_read_as_they_come_are_not_looked_ahead() -> None:
     conn = Noting()
     run(iter(["query-status", "query-name"]), conn)

@@ -3,11 +3,16 @@ never at form feed, U+2028 or other Unicode line breaks."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
-from qmpshell.cli.main import split_lines
+import pytest
+
+from qmpshell.cli.main import StdinLines, split_lines
+from qmpshell.runner.pipeline import Runner
 
 
 def test_lines_split_at_newline_only() -> None:
@@ -42,3 +47,50 @@ def test_line_numbers_are_an_editors(tmp_path: Path) -> None:
     done = dry_run(["-f", str(session)])
     assert done.returncode == 1
     assert f"{session}:2: error:" in done.stderr.decode()
+
+
+class _NoServer:
+    """What stdin's lines need of a runner when no server is connected."""
+
+    connection = None
+
+    def drain_events(self) -> None:
+        pass
+
+
+def _stdin_pipe(monkeypatch: pytest.MonkeyPatch, data: bytes, *, close: bool) -> int:
+    read_end, write_end = os.pipe()
+    os.write(write_end, data)
+    if close:
+        os.close(write_end)
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "rb", buffering=0))
+    return write_end
+
+
+def test_stdin_lines_know_the_lines_already_read_and_never_wait_for_more(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _stdin_pipe(monkeypatch, b"a\nb\r\nc", close=True)
+    lines = StdinLines(cast("Runner", _NoServer()))
+    got = iter(lines)
+    assert next(got) == "a"
+    assert lines.following(4) == ["b"]  # 'c' has no end yet
+    assert next(got) == "b"
+    assert lines.following(4) == []
+    assert next(got) == "c"
+    assert list(got) == []
+
+
+def test_stdin_lines_read_ahead_nothing_that_has_not_come(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = _stdin_pipe(monkeypatch, b"x\ny\nz\n", close=False)
+    try:
+        lines = StdinLines(cast("Runner", _NoServer()))
+        got = iter(lines)
+        assert next(got) == "x"
+        assert lines.following(1) == ["y"]
+        assert lines.following(9) == ["y", "z"]
+        assert next(got) == "y"
+        assert next(got) == "z"
+        assert lines.following(9) == []  # the pipe is still open: nothing is waited for
+    finally:
+        os.close(writer)
