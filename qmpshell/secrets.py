@@ -18,9 +18,10 @@ import json
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell import jsonlimit
+from qmpshell.records import Record
 
 MASK = "********"
 
@@ -36,7 +37,7 @@ SECRET_PROPERTIES = frozenset({"data", "password", "passphrase", "secret"})
 """Properties whose value ``qom-set`` writes in clear: a secret object's data."""
 
 
-class Secret(NamedTuple):
+class Secret(Record):
     """One entry of :data:`SECRET_TABLE`.
 
     ``argument`` is a QMP argument name (dotted for nested ones), or for HMP
@@ -44,11 +45,27 @@ class Secret(NamedTuple):
     of a ``key=value`` option inside the arguments (``"data"``).  ``when`` is a
     condition: (argument or position, the values it must have)."""
 
-    monitor: str  # "qmp" or "hmp"
+    __slots__ = ("monitor", "command", "argument", "when", "note")
+
+    monitor: str
     command: str
     argument: str
-    when: tuple[str, frozenset[str]] | None = None
-    note: str = ""
+    when: tuple[str, frozenset[str]] | None
+    note: str
+
+    def __init__(
+        self,
+        monitor: str,
+        command: str,
+        argument: str,
+        when: tuple[str, frozenset[str]] | None = None,
+        note: str = "",
+    ) -> None:
+        self.monitor = monitor
+        self.command = command
+        self.argument = argument
+        self.when = when
+        self.note = note
 
 
 SECRET_TABLE: tuple[Secret, ...] = (

@@ -9,7 +9,8 @@ environment or at ``sys.argv``.
 import argparse
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+
+from qmpshell.records import Record
 
 DEFAULT_STYLE = "default"
 
@@ -25,60 +26,144 @@ def split_named(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-class Settings(NamedTuple):
-    """The effective options of one qmpshell run (a named tuple: a
-    dataclass of this size costs a one-shot command a noticeable start-up)."""
+class Settings(Record):
+    """The effective options of one qmpshell run."""
 
-    address: str | None = None
+    __slots__ = (
+        "address", "addresses", "domains", "libvirt_uri", "commands", "file", "exit_on_error",
+        "dry_run", "pretty", "verbose", "logfile", "hmp", "skip_negotiation", "record", "spawn",
+        "qemu_args", "qemu_binary", "schema_file", "color", "style", "timeout", "vi", "yes",
+        "tls_ca", "tls_cert", "tls_key", "history_size", "list_commands", "print_config",
+        "show_secrets", "secret_args", "secret_values", "interactive", "debug", "format", "progress"
+    )
+
+    address: str | None
     """The first (or only) address, without its name."""
-    addresses: tuple[tuple[str | None, str], ...] = ()
+    addresses: tuple[tuple[str | None, str], ...]
     """Every address given, as (name or None, address)."""
-    domains: tuple[str, ...] = ()
+    domains: tuple[str, ...]
     """--domain: libvirt guests by name or glob."""
-    libvirt_uri: str | None = None
-    commands: tuple[str, ...] = ()
-    file: str | None = None
-    exit_on_error: bool = False
-    dry_run: bool = False
-    pretty: bool = False
-    verbose: bool = False
-    logfile: str | None = None
-    hmp: bool = False
-    skip_negotiation: bool = False
+    libvirt_uri: str | None
+    commands: tuple[str, ...]
+    file: str | None
+    exit_on_error: bool
+    dry_run: bool
+    pretty: bool
+    verbose: bool
+    logfile: str | None
+    hmp: bool
+    skip_negotiation: bool
     """-N/--agent: the server is a guest agent (qemu-ga)."""
-    record: str | None = None
-    spawn: bool = False
-    qemu_args: tuple[str, ...] = ()
-    qemu_binary: str = "qemu-system-x86_64"
-    schema_file: str | None = None
-    color: bool = False
-    style: str = DEFAULT_STYLE
-    timeout: float | None = None
-    vi: bool = False
-    yes: bool = False
-    tls_ca: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    history_size: int = 10000
-    list_commands: bool = False
-    print_config: bool = False
-    show_secrets: bool = False
-    secret_args: tuple[str, ...] = ()
+    record: str | None
+    spawn: bool
+    qemu_args: tuple[str, ...]
+    qemu_binary: str
+    schema_file: str | None
+    color: bool
+    style: str
+    timeout: float | None
+    vi: bool
+    yes: bool
+    tls_ca: str | None
+    tls_cert: str | None
+    tls_key: str | None
+    history_size: int
+    list_commands: bool
+    print_config: bool
+    show_secrets: bool
+    secret_args: tuple[str, ...]
     """``--secret NAME=VALUE|NAME=@FILE`` as given."""
-    secret_values: tuple[tuple[str, str], ...] = ()
+    secret_values: tuple[tuple[str, str], ...]
     """(name, value) of the ``--secret`` options, files read (by cli)."""
     """-v and -n print passwords as sent (for debugging one's own machine)."""
-    interactive: bool = False
+    interactive: bool
     """No -c/-f and stdin is a terminal: the prompt runs."""
-    debug: bool = False
+    debug: bool
     """--debug or QMPSHELL_DEBUG: the shell's decisions logged to stderr."""
-    format: str = "json"
+    format: str
     """``table``: replies that have a table view (query-block, query-jobs ...)
     are shown as tables; ``json``: every reply as JSON."""
-    progress: bool | None = None
+    progress: bool | None
     """Live progress lines while a .wait waits for long work: True
     (--progress), False (--no-progress), None (on a terminal: the prompt, or
     stderr in scripts)."""
+
+    def __init__(
+        self,
+        *,
+        address: str | None = None,
+        addresses: tuple[tuple[str | None, str], ...] = (),
+        domains: tuple[str, ...] = (),
+        libvirt_uri: str | None = None,
+        commands: tuple[str, ...] = (),
+        file: str | None = None,
+        exit_on_error: bool = False,
+        dry_run: bool = False,
+        pretty: bool = False,
+        verbose: bool = False,
+        logfile: str | None = None,
+        hmp: bool = False,
+        skip_negotiation: bool = False,
+        record: str | None = None,
+        spawn: bool = False,
+        qemu_args: tuple[str, ...] = (),
+        qemu_binary: str = "qemu-system-x86_64",
+        schema_file: str | None = None,
+        color: bool = False,
+        style: str = DEFAULT_STYLE,
+        timeout: float | None = None,
+        vi: bool = False,
+        yes: bool = False,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        history_size: int = 10000,
+        list_commands: bool = False,
+        print_config: bool = False,
+        show_secrets: bool = False,
+        secret_args: tuple[str, ...] = (),
+        secret_values: tuple[tuple[str, str], ...] = (),
+        interactive: bool = False,
+        debug: bool = False,
+        format: str = "json",
+        progress: bool | None = None,
+    ) -> None:
+        self.address = address
+        self.addresses = addresses
+        self.domains = domains
+        self.libvirt_uri = libvirt_uri
+        self.commands = commands
+        self.file = file
+        self.exit_on_error = exit_on_error
+        self.dry_run = dry_run
+        self.pretty = pretty
+        self.verbose = verbose
+        self.logfile = logfile
+        self.hmp = hmp
+        self.skip_negotiation = skip_negotiation
+        self.record = record
+        self.spawn = spawn
+        self.qemu_args = qemu_args
+        self.qemu_binary = qemu_binary
+        self.schema_file = schema_file
+        self.color = color
+        self.style = style
+        self.timeout = timeout
+        self.vi = vi
+        self.yes = yes
+        self.tls_ca = tls_ca
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.history_size = history_size
+        self.list_commands = list_commands
+        self.print_config = print_config
+        self.show_secrets = show_secrets
+        self.secret_args = secret_args
+        self.secret_values = secret_values
+        self.interactive = interactive
+        self.debug = debug
+        self.format = format
+        self.progress = progress
 
     def __repr__(self) -> str:
         """Every field but the secrets' values, which never reach a log."""

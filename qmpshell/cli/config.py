@@ -25,7 +25,9 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from qmpshell.records import Record
 
 if TYPE_CHECKING:
     import tomllib
@@ -51,29 +53,65 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
 SOURCES = ("default", "file", "command line")
 
 
-class ConfigValues(NamedTuple):
+class ConfigValues(Record):
     """The valid keys found in the file; ``None`` means 'not set there'."""
 
-    address: str | None = None
-    pretty: bool | None = None
-    color: str | None = None
-    style: str | None = None
-    keys: str | None = None
-    history_size: int | None = None
-    confirm: bool | None = None
-    timeout: float | None = None
-    format: str | None = None
-    progress: bool | None = None
+    __slots__ = (
+        "address", "pretty", "color", "style", "keys", "history_size", "confirm", "timeout",
+        "format", "progress"
+    )
+
+    address: str | None
+    pretty: bool | None
+    color: str | None
+    style: str | None
+    keys: str | None
+    history_size: int | None
+    confirm: bool | None
+    timeout: float | None
+    format: str | None
+    progress: bool | None
+
+    def __init__(
+        self,
+        *,
+        address: str | None = None,
+        pretty: bool | None = None,
+        color: str | None = None,
+        style: str | None = None,
+        keys: str | None = None,
+        history_size: int | None = None,
+        confirm: bool | None = None,
+        timeout: float | None = None,
+        format: str | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.address = address
+        self.pretty = pretty
+        self.color = color
+        self.style = style
+        self.keys = keys
+        self.history_size = history_size
+        self.confirm = confirm
+        self.timeout = timeout
+        self.format = format
+        self.progress = progress
 
 
-CONFIG_KEYS: tuple[str, ...] = ConfigValues._fields
+CONFIG_KEYS: tuple[str, ...] = ConfigValues.__slots__
 
 
-class Setting(NamedTuple):
+class Setting(Record):
     """One effective setting and where it came from (one of :data:`SOURCES`)."""
+
+    __slots__ = ("value", "source")
 
     value: Any
     source: str
+
+    def __init__(self, value: Any, source: str) -> None:
+        self.value = value
+        self.source = source
 
 
 StrPath = str | os.PathLike[str]

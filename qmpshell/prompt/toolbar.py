@@ -217,7 +217,6 @@ def _with_check(out: Fragments, text: str, check: LineCheck | None) -> Fragments
     return out
 
 
-
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 

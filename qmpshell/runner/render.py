@@ -11,9 +11,10 @@ and errors read as ``error: CLASS: description``.
 
 import json
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell.jsonlimit import dumps
+from qmpshell.records import Record
 from qmpshell.secrets import mask_request
 from qmpshell.settings import DEFAULT_STYLE
 from qmpshell.terminaltext import visible
@@ -85,18 +86,34 @@ def decode_base64_fields(value: Any) -> tuple[Any, list[tuple[str, str]]]:
     return shown, texts
 
 
-class Renderer(NamedTuple):
+class Renderer(Record):
     """Renders messages for one output: pretty or compact, coloured or plain."""
 
-    pretty: bool = False
-    color: bool = False
-    style: str = DEFAULT_STYLE
-    show_secrets: bool = False
+    __slots__ = ("pretty", "color", "style", "show_secrets", "vm")
+
+    pretty: bool
+    color: bool
+    style: str
+    show_secrets: bool
     """Requests (-v, -n) shown with their passwords (--show-secrets)."""
-    vm: str | None = None
+    vm: str | None
     """With several VMs, the one the messages came from: compact messages
     carry it as ``"vm": NAME`` (a QMP message never has that member), pretty
     events name it after their time."""
+
+    def __init__(
+        self,
+        pretty: bool = False,
+        color: bool = False,
+        style: str = DEFAULT_STYLE,
+        show_secrets: bool = False,
+        vm: str | None = None,
+    ) -> None:
+        self.pretty = pretty
+        self.color = color
+        self.style = style
+        self.show_secrets = show_secrets
+        self.vm = vm
 
     def labelled(self, vm: str | None) -> "Renderer":
         """This renderer for the messages of ``vm`` (None: no label)."""

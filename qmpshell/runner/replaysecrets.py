@@ -10,12 +10,12 @@ real value there, taken from a :class:`SecretSource`: ``--secret NAME=VALUE``,
 echo at a terminal.  With none of them the line fails and nothing is sent.
 """
 
-import copy
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell.errors import QmpShellError
+from qmpshell.records import Record
 from qmpshell.secrets import MASK, mask_hmp, mask_request
 
 HMP_COMMAND = "human-monitor-command"
@@ -30,14 +30,20 @@ class MaskedSecretError(QmpShellError):
     """A line whose secret is the recording's mask, and no value was given."""
 
 
-class MaskedSecret(NamedTuple):
+class MaskedSecret(Record):
     """One masked secret of a request.
 
     ``path`` locates it: argument keys (and list indices) down to the value;
     for an HMP line, ``("command-line", N)``, the N-th mask in the line."""
 
+    __slots__ = ("name", "path")
+
     name: str
     path: tuple[str | int, ...]
+
+    def __init__(self, name: str, path: tuple[str | int, ...]) -> None:
+        self.name = name
+        self.path = path
 
 
 def secret_key(name: str) -> str:
@@ -60,6 +66,8 @@ def masked_secrets(request: Mapping[str, Any]) -> list[MaskedSecret]:
             found += [MaskedSecret(name, ("command-line", i))
                       for i, name in enumerate(hmp_masks(line)) if name]
         return found
+    import copy  # only for a line with a mask in it: not on every start
+
     for path in _mask_paths(arguments):
         probe = copy.deepcopy(dict(request))
         _set(probe["arguments"], path, _PROBE)
@@ -90,6 +98,8 @@ def _hmp_name(line: str, start: int) -> str:
 
 def fill_secrets(request: dict[str, Any], values: Mapping[MaskedSecret, str]) -> dict[str, Any]:
     """A copy of ``request`` with each masked secret replaced by its value."""
+    import copy
+
     filled = copy.deepcopy(request)
     hmp: dict[int, str] = {}
     for secret, value in values.items():

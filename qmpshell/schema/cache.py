@@ -20,10 +20,11 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell import jsonlimit
 from qmpshell.debug import note
+from qmpshell.records import Record
 from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
 
@@ -31,13 +32,20 @@ FORMAT = 5
 """Bump when the model, the encoding or the introspection mapping changes."""
 
 
-class CacheEntry(NamedTuple):
+class CacheEntry(Record):
     """A cached live schema and the digest of the reply it was built from."""
+
+    __slots__ = ("schema", "digest", "qemu")
 
     schema: Schema
     digest: str
-    qemu: str = ""
+    qemu: str
     """Which QEMU it came from, as a user reads it: '7.2.0 (Debian ...) x86_64'."""
+
+    def __init__(self, schema: Schema, digest: str, qemu: str = "") -> None:
+        self.schema = schema
+        self.digest = digest
+        self.qemu = qemu
 
 
 def describe_qemu(greeting: Mapping[str, Any], target: str = "") -> str:

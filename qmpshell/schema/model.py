@@ -22,7 +22,8 @@ Builtin type names (shared by both sources):
 """
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import NamedTuple
+
+from qmpshell.records import Record
 
 BUILTINS: dict[str, str] = {
     "str": "string",
@@ -41,20 +42,37 @@ BUILTINS: dict[str, str] = {
 KINDS = ("builtin", "enum", "object", "array", "alternate")
 
 
-# The model's records are named tuples rather than dataclasses: a one-shot
-# command builds a few of them, and creating dataclass types (with the
-# import of ``dataclasses`` itself) was a fifth of its start-up.
-class Member(NamedTuple):
+# The model's records are :class:`~qmpshell.records.Record` classes rather
+# than dataclasses or named tuples, which compile code as each is defined.
+class Member(Record):
     """A named argument of a command, or a member of an object type."""
+
+    __slots__ = ("name", "type", "optional", "doc", "features", "hint")
 
     name: str
     type: str
-    optional: bool = False
-    doc: str = ""
-    features: tuple[str, ...] = ()
-    hint: str = ""
+    optional: bool
+    doc: str
+    features: tuple[str, ...]
+    hint: str
     """What live values complete it: 'block-device', 'node-name', 'chardev',
     'device-id', 'qom-path', 'file', or '' for none."""
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        optional: bool = False,
+        doc: str = "",
+        features: tuple[str, ...] = (),
+        hint: str = "",
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.optional = optional
+        self.doc = doc
+        self.features = features
+        self.hint = hint
 
     @property
     def deprecated(self) -> bool:
@@ -67,31 +85,64 @@ class Member(NamedTuple):
         return "unstable" in self.features
 
 
-class TypeInfo(NamedTuple):
+class TypeInfo(Record):
     """A type, in the shape QAPI introspection uses (see qapi/introspect.json)."""
+
+    __slots__ = (
+        "name", "kind", "builtin", "values", "members", "open", "tag", "variants", "element",
+        "alternatives", "features", "value_features"
+    )
 
     name: str
     kind: str
-    builtin: str = ""
+    builtin: str
     """For kind 'builtin': one of :data:`BUILTINS`."""
-    values: tuple[str, ...] = ()
+    values: tuple[str, ...]
     """For kind 'enum': the allowed values."""
-    members: tuple[Member, ...] = ()
+    members: tuple[Member, ...]
     """For kind 'object': the members (the common ones, for a union)."""
-    open: bool = False
+    open: bool
     """For kind 'object': unlisted keys are accepted (device_add options)."""
-    tag: str = ""
+    tag: str
     """For a flat union: the discriminator member's name."""
-    variants: tuple[tuple[str, str], ...] = ()
+    variants: tuple[tuple[str, str], ...]
     """For a flat union: (tag value, object type name) pairs."""
-    element: str = ""
+    element: str
     """For kind 'array': the element type's name."""
-    alternatives: tuple[str, ...] = ()
+    alternatives: tuple[str, ...]
     """For kind 'alternate': the type names it may be."""
-    features: tuple[str, ...] = ()
-    value_features: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    features: tuple[str, ...]
+    value_features: tuple[tuple[str, tuple[str, ...]], ...]
     """For kind 'enum': (value, features) for the values that have any
     ('deprecated', 'unstable'), as the server's schema says."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        builtin: str = "",
+        values: tuple[str, ...] = (),
+        members: tuple[Member, ...] = (),
+        open: bool = False,
+        tag: str = "",
+        variants: tuple[tuple[str, str], ...] = (),
+        element: str = "",
+        alternatives: tuple[str, ...] = (),
+        features: tuple[str, ...] = (),
+        value_features: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.builtin = builtin
+        self.values = values
+        self.members = members
+        self.open = open
+        self.tag = tag
+        self.variants = variants
+        self.element = element
+        self.alternatives = alternatives
+        self.features = features
+        self.value_features = value_features
 
     def features_of(self, value: str) -> tuple[str, ...]:
         """The features of one enum value (empty for most)."""
@@ -113,35 +164,80 @@ class TypeInfo(NamedTuple):
         return None
 
 
-class Example(NamedTuple):
+class Example(Record):
     """One request/reply example from the spec documentation."""
+
+    __slots__ = ("line", "direction", "json", "text", "valid")
 
     line: int
     direction: str
     """'->' a client request, '<-' a server reply."""
-    json: object = None
-    text: str = ""
+    json: object
+    text: str
     """The raw text when it is not valid JSON (then ``json`` is None)."""
-    valid: bool = True
+    valid: bool
+
+    def __init__(
+        self,
+        line: int,
+        direction: str,
+        json: object = None,
+        text: str = "",
+        valid: bool = True,
+    ) -> None:
+        self.line = line
+        self.direction = direction
+        self.json = json
+        self.text = text
+        self.valid = valid
 
 
-class Command(NamedTuple):
+class Command(Record):
     """A QMP command."""
+
+    __slots__ = (
+        "name", "args_type", "returns", "doc", "title", "group", "features", "targets", "examples",
+        "code"
+    )
 
     name: str
     args_type: str
     """Name of the object type holding the arguments (may be a union)."""
-    returns: str = "any"
-    doc: str = ""
-    title: str = ""
-    group: str = "regular"
+    returns: str
+    doc: str
+    title: str
+    group: str
     """'regular' or 'query' (spec sections), 'live' for server-only ones."""
-    features: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
+    features: tuple[str, ...]
+    targets: tuple[str, ...]
     """Target conditions, e.g. ('TARGET_I386',), empty when unconditional."""
-    examples: tuple[Example, ...] = ()
-    code: str = ""
+    examples: tuple[Example, ...]
+    code: str
     """The spec's args_type string, e.g. 'device:s?,node-name:s?,size:o'."""
+
+    def __init__(
+        self,
+        name: str,
+        args_type: str,
+        returns: str = "any",
+        doc: str = "",
+        title: str = "",
+        group: str = "regular",
+        features: tuple[str, ...] = (),
+        targets: tuple[str, ...] = (),
+        examples: tuple[Example, ...] = (),
+        code: str = "",
+    ) -> None:
+        self.name = name
+        self.args_type = args_type
+        self.returns = returns
+        self.doc = doc
+        self.title = title
+        self.group = group
+        self.features = features
+        self.targets = targets
+        self.examples = examples
+        self.code = code
 
     @property
     def deprecated(self) -> bool:
@@ -154,10 +250,17 @@ class Command(NamedTuple):
         return "unstable" in self.features
 
 
-class Event(NamedTuple):
+class Event(Record):
+    __slots__ = ("name", "args_type", "features")
+
     name: str
-    args_type: str = ""
-    features: tuple[str, ...] = ()
+    args_type: str
+    features: tuple[str, ...]
+
+    def __init__(self, name: str, args_type: str = "", features: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.args_type = args_type
+        self.features = features
 
 
 class Schema:

@@ -38,10 +38,11 @@ one :class:`ParseError` line pointing at the column, in these shapes::
 
 import json
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell import jsonlimit
 from qmpshell.errors import ParseError
+from qmpshell.records import Record
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
 from qmpshell.shorthand.values import Literal, Tree, Typer, Word, bare_literal
 from qmpshell.shorthand.words import scan, split_key, unquote
@@ -63,13 +64,27 @@ CACHED_LINE_LENGTH = 1024
 _UNSEEN = object()
 
 
-class _Token(NamedTuple):
+class _Token(Record):
     """One word of a line: ``key`` and ``value`` are set for ``key=value``."""
+
+    __slots__ = ("raw", "column", "key", "value")
 
     raw: str
     column: int
-    key: str | None = None
-    value: Word | None = None
+    key: str | None
+    value: Word | None
+
+    def __init__(
+        self,
+        raw: str,
+        column: int,
+        key: str | None = None,
+        value: Word | None = None,
+    ) -> None:
+        self.raw = raw
+        self.column = column
+        self.key = key
+        self.value = value
 
     @property
     def bare(self) -> str | None:

@@ -9,9 +9,10 @@ error that names the argument and points at the value when it does not fit.
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
 
 from qmpshell.errors import ParseError
+from qmpshell.records import Record
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
 from qmpshell.shorthand.literals import LiteralError, read_literal
 
@@ -45,21 +46,35 @@ MESSAGES = {
 """What a user is told a builtin type expects."""
 
 
-class Word(NamedTuple):
+class Word(Record):
     """A value as typed on the line: ``raw`` is the source text, ``text`` the
     same with quotes removed; ``quoted`` when it was one quoted string."""
+
+    __slots__ = ("text", "raw", "column", "quoted")
 
     text: str
     raw: str
     column: int
-    quoted: bool = False
+    quoted: bool
+
+    def __init__(self, text: str, raw: str, column: int, quoted: bool = False) -> None:
+        self.text = text
+        self.raw = raw
+        self.column = column
+        self.quoted = quoted
 
 
-class Literal(NamedTuple):
+class Literal(Record):
     """A value already read (part of a JSON value, or a bare flag)."""
+
+    __slots__ = ("value", "column")
 
     value: Any
     column: int
+
+    def __init__(self, value: Any, column: int) -> None:
+        self.value = value
+        self.column = column
 
 
 class Tree:

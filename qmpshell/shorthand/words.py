@@ -15,8 +15,8 @@ the cursor is inside a value.
 """
 
 import re
-from typing import NamedTuple
 
+from qmpshell.records import Record
 from qmpshell.shorthand.literals import LiteralError, match_end, read_string, scan_group
 
 _SPACE = re.compile(r"\s+")
@@ -24,15 +24,29 @@ _BARE = re.compile(r"""[^\s"'\[\]{}]+""")
 _KEY = re.compile(r"""[^\s"'\[\]{}#=]+(?==)""")
 
 
-class Words(NamedTuple):
+class Words(Record):
     """The words of a text: spans of ``text``, a comment, a fault."""
+
+    __slots__ = ("text", "spans", "comment", "problem")
 
     text: str
     spans: tuple[tuple[int, int], ...]
-    comment: int | None = None
+    comment: int | None
     """Index of the ``#`` that starts a comment; None without one."""
-    problem: LiteralError | None = None
+    problem: LiteralError | None
     """Why the last word could not be closed; that word runs to the end."""
+
+    def __init__(
+        self,
+        text: str,
+        spans: tuple[tuple[int, int], ...],
+        comment: int | None = None,
+        problem: LiteralError | None = None,
+    ) -> None:
+        self.text = text
+        self.spans = spans
+        self.comment = comment
+        self.problem = problem
 
     @property
     def words(self) -> list[str]:

@@ -4,7 +4,9 @@ only when TLS is asked for."""
 
 import socket
 import sys
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from qmpshell.records import Record
 
 if TYPE_CHECKING:
     import ssl
@@ -21,13 +23,27 @@ readable again) answers a request only once the next record arrives; a
 record holding only a newline, whitespace QMP ignores, is that record."""
 
 
-class TLSOptions(NamedTuple):
+class TLSOptions(Record):
     """Certificates for a TLS connection (QEMU's tls-creds-x509 on a socket)."""
 
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    server_name: str | None = None
+    __slots__ = ("ca", "cert", "key", "server_name")
+
+    ca: str | None
+    cert: str | None
+    key: str | None
+    server_name: str | None
+
+    def __init__(
+        self,
+        ca: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        server_name: str | None = None,
+    ) -> None:
+        self.ca = ca
+        self.cert = cert
+        self.key = key
+        self.server_name = server_name
 
     def context(self) -> "ssl.SSLContext":
         """An SSL context that verifies the server against ``ca``."""

@@ -12,7 +12,9 @@ a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
 
 import collections
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from qmpshell.records import Record
 
 if TYPE_CHECKING:
     import threading
@@ -22,15 +24,21 @@ EVENT_BACKLOG = 100_000
 counted in :attr:`EventBacklog.dropped` (the runner says so, a script fails)."""
 
 
-class Reply(NamedTuple):
+class Reply(Record):
     """A reply as QMP defines it (``{"return": ...}`` or ``{"error": {"class":
     ..., "desc": ...}}``) without its transport id, and its place among the
     events: ``seq`` is its arrival number, and events with a smaller one
     arrived before it.  A tuple: one is made per reply, on a replay's
     critical path."""
 
+    __slots__ = ("message", "seq")
+
     message: dict[str, Any]
     seq: int
+
+    def __init__(self, message: dict[str, Any], seq: int) -> None:
+        self.message = message
+        self.seq = seq
 
 
 class EventBacklog:

@@ -28,9 +28,10 @@ import re
 from collections.abc import Callable
 from functools import cache
 from itertools import accumulate
-from typing import Any, NamedTuple
+from typing import Any
 
 from qmpshell.jsonlimit import dumps
+from qmpshell.records import Record
 
 READ_LIMIT = 256 * 1024 * 1024
 """Largest message accepted (a 16 MiB guest-file-read or a huge
@@ -56,33 +57,59 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
-class Ready(NamedTuple):
+class Ready(Record):
     """Negotiation is done: requests may be sent."""
 
+    __slots__ = ()
 
-class ReplyReceived(NamedTuple):
+
+class ReplyReceived(Record):
+    __slots__ = ("request_id", "message", "seq")
+
     request_id: int
     message: dict[str, Any]
     seq: int
 
+    def __init__(self, request_id: int, message: dict[str, Any], seq: int) -> None:
+        self.request_id = request_id
+        self.message = message
+        self.seq = seq
 
-class EventReceived(NamedTuple):
+
+class EventReceived(Record):
+    __slots__ = ("message", "seq")
+
     message: dict[str, Any]
     seq: int
 
+    def __init__(self, message: dict[str, Any], seq: int) -> None:
+        self.message = message
+        self.seq = seq
 
-class UnmatchedReply(NamedTuple):
+
+class UnmatchedReply(Record):
     """A reply whose id matches no request: it is ignored."""
+
+    __slots__ = ("text",)
 
     text: str
 
+    def __init__(self, text: str) -> None:
+        self.text = text
 
-class Closed(NamedTuple):
+
+class Closed(Record):
     """The end.  ``reason`` is a sentence; ``setting_up`` tells a failure to
     connect (before :class:`Ready`) from a lost connection."""
 
+    __slots__ = ("reason", "setting_up")
+
     reason: str
     setting_up: bool
+
+    def __init__(self, reason: str, setting_up: bool) -> None:
+        self.reason = reason
+        self.setting_up = setting_up
 
 
 Event = Ready | ReplyReceived | EventReceived | UnmatchedReply | Closed
@@ -93,9 +120,15 @@ class ProtocolError(ValueError):
     after Closed)."""
 
 
-class Outgoing(NamedTuple):
+class Outgoing(Record):
+    __slots__ = ("request_id", "data")
+
     request_id: int
     data: bytes
+
+    def __init__(self, request_id: int, data: bytes) -> None:
+        self.request_id = request_id
+        self.data = data
 
 
 class QmpProtocol:
