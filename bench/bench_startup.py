@@ -124,7 +124,17 @@ def summary(results: dict[str, list[float]]) -> dict[str, float]:
     out["prompt ratio"] = med["qmpshell prompt"] / med["qmp-shell prompt"]
     out["ready ratio"] = med["qmpshell ready"] / med["qmp-shell ready"]
     out["scripted ratio"] = med["qmpshell -c"] / med["qmp-shell -c"]
+    out["scripted vs raw"] = med["qmpshell -c"] / med["raw client -c"]
+    for what, ours, theirs in (("prompt", "qmpshell prompt", "qmp-shell prompt"),
+                               ("scripted", "qmpshell -c", "qmp-shell -c")):
+        out[f"{what} ratio per round"] = per_round(results[ours], results[theirs])
     return out
+
+
+def per_round(ours: list[float], theirs: list[float]) -> float:
+    """The median of each round's own ratio: both ran back to back in that
+    round, under the same load, so a busy spell moves both."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
 
 
 def report(rounds: int, results: dict[str, list[float]]) -> None:
@@ -135,6 +145,9 @@ def report(rounds: int, results: dict[str, list[float]]) -> None:
     s = summary(results)
     print(f"qmpshell/qmp-shell (median): prompt {s['prompt ratio']:.2f}x, "
           f"ready {s['ready ratio']:.2f}x, scripted -c {s['scripted ratio']:.2f}x")
+    print(f"  the same, median of each round's ratio: prompt "
+          f"{s['prompt ratio per round']:.2f}x, scripted -c {s['scripted ratio per round']:.2f}x")
+    print(f"qmpshell -c / raw client -c (median): {s['scripted vs raw']:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
