@@ -9,7 +9,10 @@ start-up is measured; :func:`note` is a dictionary look-up otherwise.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import TextIO
 
 LOGGER = "qmpshell"
 

@@ -14,7 +14,10 @@ import re
 from collections.abc import Callable
 from functools import cache
 from itertools import accumulate
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DEPTH = 256
 """Levels of arrays and objects accepted, as for messages from the server."""

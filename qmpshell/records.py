@@ -8,7 +8,12 @@ equality, hashing, a repr and ``_replace`` from those names.  Records are not
 changed after ``__init__`` (by convention: nothing assigns to their fields).
 """
 
-from typing import Any, Self
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Self
+
 
 
 class Record:

@@ -14,14 +14,19 @@ values without recursion: a 100 KB paste or a deeply nested message costs
 no more than reading it.
 """
 
+from __future__ import annotations
+
 import json
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
 
 from qmpshell import jsonlimit
 from qmpshell.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MASK = "********"
 

@@ -6,6 +6,8 @@ pretty is a yes/no, not 'default'.  No other module looks at the
 environment or at ``sys.argv``.
 """
 
+from __future__ import annotations
+
 import argparse
 import re
 from collections.abc import Mapping

@@ -19,18 +19,21 @@ Command-line options win over the file.  Nothing here reads the
 environment: the caller passes it in.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import tomllib
+    from typing import Any
 
 COLOR_CHOICES = ("auto", "always", "never")
 KEY_CHOICES = ("emacs", "vi")
@@ -223,7 +226,7 @@ def key_line(text: str, key: str) -> int:
     return 0
 
 
-def _syntax_error(path: StrPath, text: str, error: "tomllib.TOMLDecodeError") -> str:
+def _syntax_error(path: StrPath, text: str, error: tomllib.TOMLDecodeError) -> str:
     message = str(error)
     line = 0
     at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)

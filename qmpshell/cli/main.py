@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from qmpshell.cli.config import (
     Setting,
@@ -41,7 +40,10 @@ from qmpshell.runner.fleet import default_name
 from qmpshell.settings import Settings, settings_from_args
 from qmpshell.terminaltext import visible
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from qmpshell.prompt.prepaint import FirstPrompt
     from qmpshell.runner.live import Terminal
     from qmpshell.runner.pipeline import Runner
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from qmpshell.wire.connection import QmpConnection
     from qmpshell.wire.logfile import MessageLog
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONNECT = 0, 1, 2, 3
 
@@ -456,7 +458,8 @@ def finish_now(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         coroutine.send(None)
     except StopIteration as done:
-        return cast("T", done.value)
+        result: T = done.value
+        return result
     coroutine.close()
     raise RuntimeError("the coroutine waited for something")
 

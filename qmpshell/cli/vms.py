@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from qmpshell.runner.fleet import default_name
 from qmpshell.settings import Settings
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from qmpshell.wire.connection import QmpConnection
     from qmpshell.wire.logfile import MessageLog

@@ -15,11 +15,14 @@ import collections
 import fnmatch
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.schema.model import Schema, suggest
 from qmpshell.wire.connection import QmpConnection
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SEEN_EVENTS = 100_000
 """Received events kept for a later ``.wait`` to match: as many as a

@@ -61,7 +61,6 @@ import collections
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qmpshell.debug import note
 from qmpshell.errors import Caution, ConnectError, ParseError, QMPError, QmpShellError
@@ -80,8 +79,10 @@ from qmpshell.schema.model import Schema
 from qmpshell.settings import Settings, split_named
 from qmpshell.wire.connection import QmpConnection
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+    from typing import Any, Literal, Protocol
 
     from qmpshell.runner.fanout import Capture
     from qmpshell.runner.live import Terminal
@@ -94,6 +95,8 @@ if TYPE_CHECKING:
         WaitSpec,
         WatchSpec,
     )
+else:
+    Protocol = object  # the structural type is mypy's; at run time a plain base
 
 Sink = Callable[[str], None]
 Report = Callable[[QmpShellError, "str | None"], None]

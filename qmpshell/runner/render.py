@@ -9,15 +9,20 @@ can read it back; pretty output is indented, events carry a readable time
 and errors read as ``error: CLASS: description``.
 """
 
+from __future__ import annotations
+
 import json
 from functools import cache
-from typing import Any
 
 from qmpshell.jsonlimit import dumps
 from qmpshell.records import Record
 from qmpshell.secrets import mask_request
 from qmpshell.settings import DEFAULT_STYLE
 from qmpshell.terminaltext import visible
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 HMP_COMMAND = "human-monitor-command"
 
@@ -115,7 +120,7 @@ class Renderer(Record):
         self.show_secrets = show_secrets
         self.vm = vm
 
-    def labelled(self, vm: str | None) -> "Renderer":
+    def labelled(self, vm: str | None) -> Renderer:
         """This renderer for the messages of ``vm`` (None: no label)."""
         return self if vm == self.vm else self._replace(vm=vm)
 

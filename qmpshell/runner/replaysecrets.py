@@ -10,13 +10,18 @@ real value there, taken from a :class:`SecretSource`: ``--secret NAME=VALUE``,
 echo at a terminal.  With none of them the line fails and nothing is sent.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from qmpshell.errors import QmpShellError
 from qmpshell.records import Record
 from qmpshell.secrets import MASK, mask_hmp, mask_request
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 HMP_COMMAND = "human-monitor-command"
 ENV_PREFIX = "QMPSHELL_SECRET_"

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 DESTRUCTIVE: Mapping[str, str] = MappingProxyType({
     "quit": "this stops QEMU and the VM with it",

@@ -14,19 +14,24 @@ a temporary file and renamed into place.  Anything unreadable, corrupt, of an
 older format or for another key is a miss, never an error.
 """
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from qmpshell import jsonlimit
 from qmpshell.debug import note
 from qmpshell.records import Record
 from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 5
 """Bump when the model, the encoding or the introspection mapping changes."""

@@ -9,9 +9,12 @@ and for the warning printed before a request is sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from qmpshell.schema.model import Schema, feature_marks
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DEPTH = 32
 """Nesting followed at most (QAPI types are recursive; requests are not deep)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from qmpshell.debug import note
 from qmpshell.errors import QMPError, SchemaError
@@ -22,7 +21,11 @@ from qmpshell.schema import cache as schemacache
 from qmpshell.schema.cache import StrPath
 from qmpshell.schema.model import Command, Event, Member, Schema, TypeInfo
 
-Execute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Execute: TypeAlias = "Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]"
 """Send one request, return the reply: ``{"return": ...}`` or ``{"error": ...}``."""
 
 BUILTIN_NAMES: Mapping[str, str] = MappingProxyType({

@@ -12,11 +12,16 @@ gives it, so that a bad entry costs that entry's checks, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeVar
 
 from qmpshell.debug import note
 
-V = TypeVar("V")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    V = TypeVar("V")
+else:
+    V = object  # a type parameter for mypy only
 
 
 class LazyTable(MutableMapping[str, V]):

@@ -21,6 +21,8 @@ Builtin type names (shared by both sources):
 =========  ============================================================
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
 from qmpshell.records import Record
@@ -300,7 +302,7 @@ class Schema:
         return (f"Schema(source={self.source!r}, {len(self.commands)} commands, "
                 f"{len(self.types)} types, {len(self.events)} events)")
 
-    def replace(self, **changes: object) -> "Schema":
+    def replace(self, **changes: object) -> Schema:
         """A copy with some fields changed (the tables are shared, not copied)."""
         fields = {name: getattr(self, name) for name in Schema.__slots__}
         fields.update(changes)

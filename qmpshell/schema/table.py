@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from qmpshell.errors import SchemaError
 from qmpshell.schema.model import Command, Example, Member, Schema, TypeInfo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 TABLE_FORMAT = 1
 TABLE_NAME = "commands.json"

@@ -36,9 +36,10 @@ one :class:`ParseError` line pointing at the column, in these shapes::
     block_resize: duplicate argument 'size'
 """
 
+from __future__ import annotations
+
 import json
 import re
-from typing import Any
 
 from qmpshell import jsonlimit
 from qmpshell.errors import ParseError
@@ -47,7 +48,11 @@ from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
 from qmpshell.shorthand.values import Literal, Tree, Typer, Word, bare_literal
 from qmpshell.shorthand.words import scan, split_key, unquote
 
-Request = dict[str, Any]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Request: TypeAlias = "dict[str, Any]"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*", re.ASCII)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*", re.ASCII)

@@ -6,15 +6,20 @@ value is converted here, by the type of the argument it is given for, with an
 error that names the argument and points at the value when it does not fit.
 """
 
+from __future__ import annotations
+
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Union
 
 from qmpshell.errors import ParseError
 from qmpshell.records import Record
 from qmpshell.schema.model import Member, Schema, TypeInfo, suggest
 from qmpshell.shorthand.literals import LiteralError, read_literal
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 INT_MIN = -(2**63)
 INT_MAX = 2**64 - 1
@@ -82,7 +87,7 @@ class Tree:
 
     __slots__ = ("column", "items", "columns")
 
-    def __init__(self, column: int, items: "dict[str, Node] | None" = None,
+    def __init__(self, column: int, items: dict[str, Node] | None = None,
                  columns: dict[str, int] | None = None) -> None:
         self.column = column
         self.items: dict[str, Node] = {} if items is None else items
@@ -100,7 +105,7 @@ class Tree:
         return f"Tree(column={self.column!r}, items={self.items!r}, columns={self.columns!r})"
 
 
-Node = Union[Word, Literal, Tree]  # noqa: UP007 (a runtime alias)
+Node = Word | Literal | Tree
 
 
 def shown(node: Node) -> str:

@@ -14,6 +14,8 @@ bracket, a stray ``]``) runs to the end of the text and the fault is kept in
 the cursor is inside a value.
 """
 
+from __future__ import annotations
+
 import re
 
 from qmpshell.records import Record

@@ -2,12 +2,14 @@
 each way connecting can fail: shared by both drivers.  ``ssl`` is imported
 only when TLS is asked for."""
 
+from __future__ import annotations
+
 import socket
 import sys
-from typing import TYPE_CHECKING
 
 from qmpshell.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import ssl
 
@@ -45,7 +47,7 @@ class TLSOptions(Record):
         self.key = key
         self.server_name = server_name
 
-    def context(self) -> "ssl.SSLContext":
+    def context(self) -> ssl.SSLContext:
         """An SSL context that verifies the server against ``ca``."""
         import ssl
 
@@ -64,7 +66,7 @@ def parse_address(address: str) -> str | tuple[str, int]:
     return address
 
 
-def tls_context(address: str, tls: TLSOptions) -> "ssl.SSLContext":
+def tls_context(address: str, tls: TLSOptions) -> ssl.SSLContext:
     """The context for ``address`` (OSError-free: a sentence on failure)."""
     from qmpshell.errors import ConnectError
 

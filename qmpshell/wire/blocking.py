@@ -19,7 +19,6 @@ import select
 import socket
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
@@ -44,7 +43,10 @@ from qmpshell.wire.protocol import (
     request_head,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.wire.logfile import MessageLog
 
 READ_SIZE = 262144
@@ -457,7 +459,7 @@ def execute_together(connections: Sequence[BlockingConnection],
         awaited.append(_Awaited(slot, conn, outgoing.request_id, request, limit,
                                 None if limit is None else now + limit))
     _await_all(awaited, settle)
-    return cast("list[Reply | ConnectError]", outcomes)  # every one filled in
+    return [outcome for outcome in outcomes if outcome is not None]  # every one filled in
 
 
 def _await_all(entries: list[_Awaited], done: Each) -> None:

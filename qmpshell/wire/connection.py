@@ -10,14 +10,19 @@ a line), a libvirt domain.  Failures are :class:`~qmpshell.errors.ConnectError`
 :class:`Interrupted` (:meth:`QmpConnection.interrupt` was called).
 """
 
+from __future__ import annotations
+
 import collections
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
 
 from qmpshell.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import threading
+    from typing import Any, Protocol
+else:
+    Protocol = object  # the structural type is mypy's; at run time a plain base
 
 EVENT_BACKLOG = 100_000
 """Events a connection keeps until they are taken; past it the oldest go,
@@ -68,7 +73,7 @@ class EventBacklog:
         return taken
 
 
-def wait_until(cond: "threading.Condition", ready: Callable[[], bool], deadline: float | None,
+def wait_until(cond: threading.Condition, ready: Callable[[], bool], deadline: float | None,
                interrupted: Callable[[], bool]) -> bool:
     """With ``cond`` held, wait until ``ready()``: False when ``deadline``
     (a ``time.monotonic()``) passed first; :class:`Interrupted` once

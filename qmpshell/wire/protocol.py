@@ -21,6 +21,8 @@ an odd greeting, a refused negotiation, end of file mid-message) ends in
 fault is testable with plain byte strings, and both drivers word it alike.
 """
 
+from __future__ import annotations
+
 import collections
 import enum
 import json
@@ -28,10 +30,13 @@ import re
 from collections.abc import Callable
 from functools import cache
 from itertools import accumulate
-from typing import Any
 
 from qmpshell.jsonlimit import dumps
 from qmpshell.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 READ_LIMIT = 256 * 1024 * 1024
 """Largest message accepted (a 16 MiB guest-file-read or a huge
@@ -45,7 +50,7 @@ masking, logging) can walk it."""
 SENT = "sent"
 RECEIVED = "received"
 
-Observer = Callable[[str, dict[str, Any]], None]
+Observer: TypeAlias = "Callable[[str, dict[str, Any]], None]"
 """Called with (:data:`SENT` or :data:`RECEIVED`, message) for every message,
 ids included (``--logfile``)."""
 
