@@ -46,7 +46,25 @@ KINDS = ("builtin", "enum", "object", "array", "alternate")
 
 # The model's records are :class:`~qmpshell.records.Record` classes rather
 # than dataclasses or named tuples, which compile code as each is defined.
-class Member(Record):
+class Featured(Record):
+    """What the schema's ``features`` say of a command or a member."""
+
+    __slots__ = ()
+
+    features: tuple[str, ...]
+
+    @property
+    def deprecated(self) -> bool:
+        """Whether the schema's ``features`` mark it deprecated."""
+        return "deprecated" in self.features
+
+    @property
+    def unstable(self) -> bool:
+        """Whether the schema's ``features`` mark it unstable (QEMU's ``x-`` names)."""
+        return "unstable" in self.features
+
+
+class Member(Featured):
     """A named argument of a command, or a member of an object type."""
 
     __slots__ = ("name", "type", "optional", "doc", "features", "hint")
@@ -75,16 +93,6 @@ class Member(Record):
         self.doc = doc
         self.features = features
         self.hint = hint
-
-    @property
-    def deprecated(self) -> bool:
-        """Whether the schema's ``features`` mark it deprecated."""
-        return "deprecated" in self.features
-
-    @property
-    def unstable(self) -> bool:
-        """Whether the schema's ``features`` mark it unstable (QEMU's ``x-`` names)."""
-        return "unstable" in self.features
 
 
 class TypeInfo(Record):
@@ -194,7 +202,7 @@ class Example(Record):
         self.valid = valid
 
 
-class Command(Record):
+class Command(Featured):
     """A QMP command."""
 
     __slots__ = (
@@ -240,16 +248,6 @@ class Command(Record):
         self.targets = targets
         self.examples = examples
         self.code = code
-
-    @property
-    def deprecated(self) -> bool:
-        """Whether the schema's ``features`` mark it deprecated."""
-        return "deprecated" in self.features
-
-    @property
-    def unstable(self) -> bool:
-        """Whether the schema's ``features`` mark it unstable (QEMU's ``x-`` names)."""
-        return "unstable" in self.features
 
 
 class Event(Record):
