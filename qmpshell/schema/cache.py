@@ -275,23 +275,8 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
     }
 
 
-def schema_from_json(data: Mapping[str, Any]) -> Schema:
-    """Decode :func:`schema_to_json`: the entries stay text until looked up.
-    ValueError/TypeError/KeyError when the outline is malformed."""
-    return Schema(commands=LazyTable(_texts(data["commands"]), _command_text, _unchecked_command),
-                  types=LazyTable(_texts(data["types"]), _type_text, _unchecked_type),
-                  events=LazyTable(_texts(data["events"]), _event_text, _unchecked_event),
-                  source=_str(data.get("source", "")), complete=data.get("complete") is True)
-
-
 def _text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-def _texts(value: object) -> dict[str, str]:
-    if type(value) is not dict or not all(type(v) is str for v in value.values()):
-        raise TypeError("expected an object of JSON texts")
-    return value
 
 
 def _type_text(text: str | bytes) -> TypeInfo:
