@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import tomllib
     from typing import Any
 
+    from qmpshell.schema.cache import StrPath
+
 COLOR_CHOICES = ("auto", "always", "never")
 KEY_CHOICES = ("emacs", "vi")
 FORMAT_CHOICES = ("table", "json")
@@ -115,9 +117,6 @@ class Setting(Record):
     def __init__(self, value: Any, source: str) -> None:
         self.value = value
         self.source = source
-
-
-StrPath = str | os.PathLike[str]
 
 
 def config_path(env: Mapping[str, str], home: StrPath) -> str:
