@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
-    CONNECT_TIMEOUT,
     TLS_NUDGE,
     TLSOptions,
     closed_before_greeting,
@@ -32,8 +31,8 @@ from qmpshell.wire.address import (
     parse_address,
     tls_context,
 )
-from qmpshell.wire.blocking import Each, Warn
-from qmpshell.wire.connection import EventBacklog, Interrupted, Reply, wait_until
+from qmpshell.wire.blocking import Each
+from qmpshell.wire.connection import Interrupted, Reply, SocketEndpoint, Warn, wait_until
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
@@ -41,7 +40,6 @@ from qmpshell.wire.protocol import (
     ReplyReceived,
     State,
     UnmatchedReply,
-    new_protocol,
 )
 
 if TYPE_CHECKING:
@@ -82,7 +80,7 @@ class _Stream(asyncio.Protocol):
         self._owner._transport_lost(exc)
 
 
-class AsyncConnection:
+class AsyncConnection(SocketEndpoint):
     """One QMP connection read on an event loop (a
     :class:`~qmpshell.wire.connection.QmpConnection` for worker threads)."""
 
@@ -90,30 +88,18 @@ class AsyncConnection:
                  tls: TLSOptions | None = None, log: MessageLog | None = None,
                  warn: Warn | None = None, connect_timeout: float | None = None,
                  agent: bool = False) -> None:
-        self.name = address
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout or timeout or CONNECT_TIMEOUT
-        self.tls = tls
-        self.log = log
-        self.warn = warn
-        self._proto = new_protocol(negotiate=negotiate, agent=agent,
-                                   observer=log.write if log is not None else None)
+        super().__init__(address, timeout=timeout, negotiate=negotiate, tls=tls, log=log,
+                         warn=warn, connect_timeout=connect_timeout, agent=agent)
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._transport: asyncio.Transport | None = None
         self._ready: asyncio.Future[None] | None = None
         self._slots: dict[int, _Slot] = {}
-        self._events = EventBacklog()
-        self._lost: str | None = None
         self._interrupts = 0
         self._watcher: Callable[[], None] | None = None
 
     # -- connecting (on the loop) ------------------------------------------
-    @property
-    def greeting(self) -> dict[str, Any] | None:
-        return self._proto.greeting
-
     @property
     def connected(self) -> bool:
         return self._transport is not None and self._lost is None
@@ -391,11 +377,6 @@ class AsyncConnection:
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
         with self._cond:
             return self._events.take(before)
-
-    @property
-    def dropped_events(self) -> int:
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

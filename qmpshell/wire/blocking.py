@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 
 from qmpshell.errors import CommandTimeout, ConnectError
 from qmpshell.wire.address import (
-    CONNECT_TIMEOUT,
     TLS_NUDGE,
     TLSOptions,
     closed_before_greeting,
@@ -30,7 +29,7 @@ from qmpshell.wire.address import (
     lost_reason,
     open_socket,
 )
-from qmpshell.wire.connection import EventBacklog, Interrupted, Reply
+from qmpshell.wire.connection import Interrupted, Reply, SocketEndpoint, Warn
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
@@ -39,7 +38,6 @@ from qmpshell.wire.protocol import (
     ReplyReceived,
     State,
     UnmatchedReply,
-    new_protocol,
     request_head,
 )
 
@@ -54,14 +52,12 @@ READ_SIZE = 262144
 fresh 256 KiB object per read would be mapped and unmapped by the allocator
 each time (about 12 us, per reply of a replayed session)."""
 
-Warn = Callable[[str], None]
-
 Each = Callable[[int, Reply | ConnectError], None]
 """Told each outcome of :func:`execute_together` as soon as it is known: the
 connection's place in the list, and its reply or why none came."""
 
 
-class BlockingConnection:
+class BlockingConnection(SocketEndpoint):
     """One QMP connection over a blocking socket (a
     :class:`~qmpshell.wire.connection.QmpConnection`).
 
@@ -74,15 +70,8 @@ class BlockingConnection:
                  tls: TLSOptions | None = None, log: MessageLog | None = None,
                  warn: Warn | None = None, connect_timeout: float | None = None,
                  agent: bool = False) -> None:
-        self.name = address
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout or timeout or CONNECT_TIMEOUT
-        self.negotiate = negotiate
-        self.tls = tls
-        self.log = log
-        self.warn = warn
-        self._proto = new_protocol(negotiate=negotiate, agent=agent,
-                                   observer=log.write if log is not None else None)
+        super().__init__(address, timeout=timeout, negotiate=negotiate, tls=tls, log=log,
+                         warn=warn, connect_timeout=connect_timeout, agent=agent)
         self._sock: socket.socket | None = None
         self._poll: Callable[[float], list[Any]] | None = None
         self._wake_r = self._wake_w = -1
@@ -93,8 +82,6 @@ class BlockingConnection:
         self._tls_pending: Callable[[], int] | None = None
         """Bytes TLS already decrypted, which poll does not see."""
         self._replies: dict[int, Reply] = {}
-        self._events = EventBacklog()
-        self._lost: str | None = None
         self._ready = False
         self._next: list[dict[str, Any]] = []
         """The requests :meth:`send_next` announced, sent along with the next one."""
@@ -102,10 +89,6 @@ class BlockingConnection:
         """Requests sent before their turn, and their ids, in order."""
 
     # -- connecting ------------------------------------------------------
-    @property
-    def greeting(self) -> dict[str, Any] | None:
-        return self._proto.greeting
-
     @property
     def connected(self) -> bool:
         return self._sock is not None and self._lost is None
@@ -350,11 +333,6 @@ class BlockingConnection:
             if arrived is not None:  # the events after it are its caller's
                 before = arrived.seq
         return self._events.take(before)
-
-    @property
-    def dropped_events(self) -> int:
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

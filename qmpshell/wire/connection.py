@@ -16,11 +16,16 @@ import collections
 from collections.abc import Callable
 
 from qmpshell.records import Record
+from qmpshell.wire.address import CONNECT_TIMEOUT
+from qmpshell.wire.protocol import new_protocol
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import threading
     from typing import Any, Protocol
+
+    from qmpshell.wire.address import TLSOptions
+    from qmpshell.wire.logfile import MessageLog
 else:
     Protocol = object  # the structural type is mypy's; at run time a plain base
 
@@ -28,13 +33,15 @@ EVENT_BACKLOG = 100_000
 """Events a connection keeps until they are taken; past it the oldest go,
 counted in :attr:`EventBacklog.dropped` (the runner says so, a script fails)."""
 
+Warn = Callable[[str], None]
+"""Hears about oddities that do not end a connection (a reply for no request)."""
+
 
 class Reply(Record):
     """A reply as QMP defines it (``{"return": ...}`` or ``{"error": {"class":
     ..., "desc": ...}}``) without its transport id, and its place among the
     events: ``seq`` is its arrival number, and events with a smaller one
-    arrived before it.  A tuple: one is made per reply, on a replay's
-    critical path."""
+    arrived before it."""
 
     __slots__ = ("message", "seq")
 
@@ -71,6 +78,42 @@ class EventBacklog:
         while events and (before is None or events[0][0] < before):
             taken.append(events.popleft()[1])
         return taken
+
+
+class EventSource:
+    """A driver's events not yet taken (every driver keeps them alike)."""
+
+    _events: EventBacklog
+
+    @property
+    def dropped_events(self) -> int:
+        """Events lost because more than EVENT_BACKLOG waited to be taken."""
+        return self._events.dropped
+
+
+class SocketEndpoint(EventSource):
+    """What both socket drivers (blocking and asyncio) keep of a connection:
+    where it goes and how long it may take, TLS, the message log, and the
+    protocol state the bytes go through."""
+
+    def __init__(self, address: str, *, timeout: float | None = None, negotiate: bool = True,
+                 tls: TLSOptions | None = None, log: MessageLog | None = None,
+                 warn: Warn | None = None, connect_timeout: float | None = None,
+                 agent: bool = False) -> None:
+        self.name = address
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout or timeout or CONNECT_TIMEOUT
+        self.tls = tls
+        self.log = log
+        self.warn = warn
+        self._proto = new_protocol(negotiate=negotiate, agent=agent,
+                                   observer=log.write if log is not None else None)
+        self._events = EventBacklog()
+        self._lost: str | None = None
+
+    @property
+    def greeting(self) -> dict[str, Any] | None:
+        return self._proto.greeting
 
 
 def wait_until(cond: threading.Condition, ready: Callable[[], bool], deadline: float | None,

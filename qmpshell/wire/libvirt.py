@@ -38,7 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from qmpshell.errors import CommandTimeout, ConnectError, QmpShellError
-from qmpshell.wire.connection import EventBacklog, Reply, wait_until
+from qmpshell.wire.connection import EventBacklog, EventSource, Reply, wait_until
 
 SENT = "sent"
 RECEIVED = "received"
@@ -272,7 +272,7 @@ class LibvirtHost:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-class LibvirtConnection:
+class LibvirtConnection(EventSource):
     """The QMP monitor of one running libvirt domain (see the module doc)."""
 
     kind = "libvirt"
@@ -362,11 +362,6 @@ class LibvirtConnection:
     def take_events(self, before: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return self._events.take(before)
-
-    @property
-    def dropped_events(self) -> int:
-        """Events lost because more than EVENT_BACKLOG waited to be taken."""
-        return self._events.dropped
 
     def wait_events(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
