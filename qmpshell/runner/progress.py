@@ -77,25 +77,23 @@ class Work:
 
 def jobs_of(value: Any) -> list[Work]:
     """``query-jobs``' return value."""
-    works = []
-    for job in value if isinstance(value, list) else ():
-        if not isinstance(job, dict) or "id" not in job:
-            continue
-        works.append(Work(f"job:{job['id']}", f"{job.get('type', 'job')} {job['id']}",
-                          str(job.get("status", "?")), _int(job.get("current-progress")),
-                          _int(job.get("total-progress")), job.get("error")))
-    return works
+    return _job_list(value, "id", "current-progress", "total-progress")
 
 
 def block_jobs_of(value: Any) -> list[Work]:
     """``query-block-jobs``' return value (QEMUs without ``query-jobs``)."""
+    return _job_list(value, "device", "offset", "len")
+
+
+def _job_list(value: Any, name: str, done: str, total: str) -> list[Work]:
+    """The jobs of either reply, which name the same facts differently."""
     works = []
     for job in value if isinstance(value, list) else ():
-        if not isinstance(job, dict) or "device" not in job:
+        if not isinstance(job, dict) or name not in job:
             continue
-        works.append(Work(f"job:{job['device']}", f"{job.get('type', 'job')} {job['device']}",
-                          str(job.get("status", "?")), _int(job.get("offset")),
-                          _int(job.get("len")), job.get("error")))
+        works.append(Work(f"job:{job[name]}", f"{job.get('type', 'job')} {job[name]}",
+                          str(job.get("status", "?")), _int(job.get(done)),
+                          _int(job.get(total)), job.get("error")))
     return works
 
 
