@@ -24,6 +24,7 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 from conftest import isolated_env  # noqa: E402
+from helpers.monitor_client import MonitorClient  # noqa: E402
 from helpers.qemu_process import QemuProcess, have_qemu  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
@@ -329,7 +330,7 @@ def test_watch_at_the_prompt_highlights_what_changed(qemu: QemuProcess, home: Pa
     child.send(".watch query-status every=0.3\r")
     child.expect(r"every 0\.3 s: query-status  #2 ")
     child.expect(r'"running": true')
-    other = MonitorClient(qemu.tcp_port)
+    other = MonitorClient(qemu.tcp_port, DEADLINE)
     try:
         assert other.execute("stop") == {"return": {}}
     finally:
@@ -367,26 +368,3 @@ def test_tables_at_a_terminal_and_json_with_format_json(mirror_vm: QemuProcess,
     assert script("--format", "json") == script()  # off a terminal JSON is the default
     assert script("--format", "table").splitlines()[-1] == "no jobs"
 
-
-class MonitorClient:
-    """A plain QMP client on a second (TCP) monitor of the same QEMU."""
-
-    def __init__(self, port: int) -> None:
-        import socket
-
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
-        self.file = self.sock.makefile("rw")
-        self.file.readline()  # greeting
-        self.execute("qmp_capabilities")
-
-    def execute(self, command: str) -> dict[str, Any]:
-        self.file.write(json.dumps({"execute": command}) + "\n")
-        self.file.flush()
-        while True:
-            message = json.loads(self.file.readline())
-            if "event" not in message:
-                return dict(message)
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()

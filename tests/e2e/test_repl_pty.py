@@ -9,8 +9,6 @@ the shell ran (its reply) and from the history file written at exit.
 
 from __future__ import annotations
 
-import json
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 from conftest import isolated_env  # noqa: E402
+from helpers.monitor_client import MonitorClient  # noqa: E402
 from helpers.qemu_process import QemuProcess  # noqa: E402
 
 QMPSHELL = Path(sys.executable).parent / "qmpshell"
@@ -68,28 +67,6 @@ def interrupt_until(child: Any, text: str) -> None:
     raise AssertionError(f"{text!r} did not show after Ctrl-C")
 
 
-class SecondMonitor:
-    """A plain QMP client on the machine's TCP monitor."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
-        self.file = self.sock.makefile("rw")
-        self.file.readline()  # greeting
-        self.execute("qmp_capabilities")
-
-    def execute(self, command: str) -> dict[str, Any]:
-        self.file.write(json.dumps({"execute": command}) + "\n")
-        self.file.flush()
-        while True:
-            message = json.loads(self.file.readline())
-            if "event" not in message:
-                return dict(message)
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-
 def test_tab_completes_command_argument_and_live_value(machine: QemuProcess, home: Path) -> None:
     child = shell(machine, home)
     child.send("block_r")
@@ -117,7 +94,7 @@ def test_stop_shows_the_event_and_events_arrive_while_typing(machine: QemuProces
     child.expect("STOP")
     child.expect(PROMPT)
     child.send("query-sta")  # typing, no Enter
-    other = SecondMonitor(machine.tcp_port)
+    other = MonitorClient(machine.tcp_port, DEADLINE)
     try:
         assert other.execute("cont") == {"return": {}}
         child.expect("RESUME")  # shown above the prompt without pressing Enter
