@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 from pathlib import Path
 from typing import Any
 
+from helpers.threaded_server import ThreadedServer
 
-class FakeAgent:
+
+class FakeAgent(ThreadedServer):
     """A guest agent on a UNIX socket (or TCP, ``tcp=True``) at ``address``;
     ``received`` collects every request, ``replies`` maps command names to
     return values (``{}`` for the others)."""
@@ -27,46 +28,8 @@ class FakeAgent:
         self.late = set(late)
         self.replies = replies or {}
         self.received: list[dict[str, Any]] = []
-        if tcp:  # an agent's socket forwarded over TCP
-            self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._server.bind(("127.0.0.1", 0))
-            self.address = f"127.0.0.1:{self._server.getsockname()[1]}"
-        else:
-            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._server.bind(str(workdir / "agent.sock"))
-            self.address = str(workdir / "agent.sock")
-        self._server.listen(2)
+        super().__init__(workdir / "agent.sock", tcp=tcp)  # tcp: a forwarded agent socket
         self._held: list[bytes] = []
-        self._threads: list[threading.Thread] = []
-        self._clients: list[socket.socket] = []
-
-    def __enter__(self) -> FakeAgent:
-        thread = threading.Thread(target=self._accept_loop, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self._server.shutdown(socket.SHUT_RDWR)
-        self._server.close()
-        for conn in self._clients:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self._server.accept()
-            except OSError:
-                return
-            self._clients.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = b""

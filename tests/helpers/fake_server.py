@@ -9,15 +9,15 @@ the connected socket and the request and writes whatever it likes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from helpers.threaded_server import ThreadedServer
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": "fake"}, "capabilities": ["oob"]}}
@@ -107,7 +107,7 @@ def _requests(conn: socket.socket) -> Iterator[dict[str, Any] | None]:
             yield request if isinstance(request, dict) else None
 
 
-class FakeQMP:
+class FakeQMP(ThreadedServer):
     """A QMP server on a UNIX socket (``path``) or on TCP (``tcp=True``: ``port``).
 
     ``greeting``: 'normal', 'none' (answers commands right away, as the guest
@@ -122,51 +122,8 @@ class FakeQMP:
         self.tls = tls
         self.behaviours = behaviours or {}
         self.received: list[dict[str, Any]] = []
-        self.connections = 0
         self.path = workdir / "fake.sock"
-        if tcp:
-            self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._server.bind(("127.0.0.1", 0))
-            self.port = int(self._server.getsockname()[1])
-            self.address = f"127.0.0.1:{self.port}"
-        else:
-            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._server.bind(str(self.path))
-            self.address = str(self.path)
-        self._server.listen(4)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._clients: list[socket.socket] = []
-
-    def __enter__(self) -> FakeQMP:
-        t = threading.Thread(target=self._accept_loop, daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._server.shutdown(socket.SHUT_RDWR)
-        self._server.close()
-        for c in self._clients:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-            c.close()
-        for t in self._threads:
-            t.join(timeout=5)
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except OSError:
-                return
-            self.connections += 1
-            self._clients.append(conn)
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self._threads.append(t)
+        super().__init__(self.path, tcp=tcp)
 
     def _serve(self, conn: socket.socket) -> None:
         try:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helpers.threaded_server import ThreadedServer
+
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": "hostile"}, "capabilities": []}}
 
@@ -39,56 +41,21 @@ def ok(request: dict[str, Any]) -> bytes:
     return reply(request)
 
 
-class HostileServer:
+class HostileServer(ThreadedServer):
     def __init__(self, workdir: Path, *, greeting: bytes | None = None,
                  answer: Answer = ok, negotiate: bool = True) -> None:
         self.greeting = line(GREETING) if greeting is None else greeting
         self.answer = answer
         self.negotiate = negotiate
         self.path = workdir / "hostile.sock"
-        self.address = str(self.path)
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(self.address)
-        self._server.listen(4)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._clients: list[socket.socket] = []
+        super().__init__(self.path)
         self._sending = threading.Lock()  # a push and an answer never interleave
-
-    def __enter__(self) -> HostileServer:
-        thread = threading.Thread(target=self._accept, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._server.shutdown(socket.SHUT_RDWR)
-        self._server.close()
-        for client in self._clients:
-            with contextlib.suppress(OSError):
-                client.shutdown(socket.SHUT_RDWR)
-            client.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
 
     def push(self, data: bytes) -> None:
         """Send ``data`` now, unasked, to the newest client (events, a flood);
         returns once the socket took all of it."""
         with self._sending:
             self._clients[-1].sendall(data)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except OSError:
-                return
-            self._clients.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
 
     def _serve(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError):
