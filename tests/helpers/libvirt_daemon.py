@@ -39,6 +39,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.processes import stop_group
+
 LIBVIRTD = shutil.which("libvirtd", path="/usr/sbin:/usr/local/sbin:" + os.environ["PATH"])
 VIRSH = shutil.which("virsh")
 UNPRIVILEGED = 65534  # nobody / nogroup: root's daemon runs as this user
@@ -178,14 +180,7 @@ class LibvirtDaemon:
         """Stop the daemon alone (its domains' QEMUs keep running)."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_group(self.proc, grace=15)
         self.proc = None
 
     def stop(self) -> None:
