@@ -596,17 +596,10 @@ def async_execute(conn: QmpConnection) -> Callable[[dict[str, Any]],
                                                    Coroutine[Any, Any, dict[str, Any]]]:
     """Execute on the event loop: directly over the asyncio driver, in a
     worker thread over any other connection."""
-    import asyncio
-
-    direct = getattr(conn, "execute_async", None)
+    from qmpshell.wire.aio import execute_on_loop
 
     async def execute(request: dict[str, Any]) -> dict[str, Any]:
-        if direct is not None:
-            reply = await direct(request)
-        else:
-            reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute,
-                                                                     request)
-        return dict(reply.message)
+        return await execute_on_loop(conn, request)
     return execute
 
 

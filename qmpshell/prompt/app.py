@@ -55,6 +55,7 @@ from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
+from qmpshell.wire.aio import execute_on_loop
 from qmpshell.wire.connection import Interrupted
 
 if TYPE_CHECKING:
@@ -510,13 +511,7 @@ class Repl:
         conn = conn or self.runner.connection
         if conn is None or not conn.connected:
             raise ConnectError("not connected")
-        direct = getattr(conn, "execute_async", None)
-        if direct is not None:
-            reply = await direct(request)
-        else:
-            reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute,
-                                                                     request)
-        return dict(reply.message)
+        return await execute_on_loop(conn, request)
 
     def _watch(self) -> None:
         """Print events above the prompt as they arrive, from every VM; say

@@ -32,7 +32,14 @@ from qmpshell.wire.address import (
     tls_context,
 )
 from qmpshell.wire.blocking import Each
-from qmpshell.wire.connection import Interrupted, Reply, SocketEndpoint, Warn, wait_until
+from qmpshell.wire.connection import (
+    Interrupted,
+    QmpConnection,
+    Reply,
+    SocketEndpoint,
+    Warn,
+    wait_until,
+)
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
@@ -408,3 +415,15 @@ class AsyncConnection(SocketEndpoint):
             self._route()
         if self._transport is not None:
             self._transport.close()
+
+
+async def execute_on_loop(conn: QmpConnection, request: dict[str, Any]) -> dict[str, Any]:
+    """``request``'s reply, awaited on the running loop: directly over the
+    asyncio driver, in a worker thread over any other connection (libvirt,
+    the guest agent's)."""
+    direct = getattr(conn, "execute_async", None)
+    if direct is not None:
+        reply = await direct(request)
+    else:
+        reply = await asyncio.get_running_loop().run_in_executor(None, conn.execute, request)
+    return dict(reply.message)
