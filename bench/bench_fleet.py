@@ -51,7 +51,8 @@ from qmpshell.shorthand.parser import ShorthandParser  # noqa: E402
 from qmpshell.wire.aio import AsyncConnection  # noqa: E402
 from qmpshell.wire.blocking import BlockingConnection  # noqa: E402
 
-RAW_REQUEST = b'{"execute": "query-status", "id": 1}\n'
+RAW_REQUEST = b'{"execute":"query-status"}'
+"""The bytes the shell sends for ``query-status`` to QEMU 3.0 and later."""
 
 
 def raw_socket(conn: BlockingConnection) -> socket.socket:

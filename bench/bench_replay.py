@@ -3,7 +3,7 @@
 All against one real QEMU (``-machine none``) in the same run, each round
 running every contender once, in turn, so machine load hits them alike.
 Every contender does the same work: connect, negotiate, send the N requests
-with ids, and write each reply as one compact JSON line without its id to a
+as qmpshell sends them, and write each reply as one compact JSON line without its id to a
 file, flushed per line.  The raw clients send each request after the
 previous reply; qmpshell sends a file's next query before reading the
 previous reply (see the README), so it is also timed without that:
@@ -18,7 +18,8 @@ previous reply (see the README), so it is also timed without that:
 - qmp-shell: QEMU's own ``qmp-shell SOCK < FILE``, when installed (it
   pretty-prints, so its output is not checked).
 
-Also shown: the raw loop without ids (what QEMU costs without them), and
+Also shown: the raw loop with an id in each request (what the id costs
+QEMU), and
 qmpshell's start-up (a one-line file).  qmpshell's output is checked line
 for line against the raw client's.  Prints each contender's best and median
 run and the ratios of medians (a busy machine makes single runs vary); the
@@ -51,7 +52,7 @@ BIN = Path(sys.executable).parent
 
 ENV = dict(os.environ)
 
-RATES = ("raw loop", "raw loop, no ids", "raw process", "qmpshell", "qmpshell, in turn",
+RATES = ("raw loop", "raw loop, ids", "raw process", "qmpshell", "qmpshell, in turn",
          "qmp-shell")
 
 IN_TURN = ("import sys; from qmpshell.wire.blocking import BlockingConnection; "
@@ -119,9 +120,8 @@ def measure(n: int, rounds: int) -> dict[str, list[float]]:
             for _ in range(rounds):
                 with open(work / "loop.jsonl", "w") as out:
                     results["raw loop"].append(raw_client.run(sock, n, out=out))
-                with open(work / "loop-no-ids.jsonl", "w") as out:
-                    results["raw loop, no ids"].append(
-                        raw_client.run(sock, n, ids=False, out=out))
+                with open(work / "loop-ids.jsonl", "w") as out:
+                    results["raw loop, ids"].append(raw_client.run(sock, n, ids=True, out=out))
                 results["raw process"].append(
                     wall([sys.executable, str(HERE / "raw_client.py"), sock, str(n)],
                          stdout=raw_out))

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from helpers.drivers import DRIVERS, Connect, driver
 from helpers.fake_server import (
+    OLD_GREETING,
     FakeQMP,
     answer,
     bytewise,
@@ -21,6 +22,7 @@ from helpers.fake_server import (
     deep,
     garbage,
     huge,
+    late,
     never,
     wrong_id,
 )
@@ -193,10 +195,25 @@ def test_no_reply_times_out(tmp_path: Path, connect: Connect) -> None:
         exchange(tmp_path, connect, never, timeout=0.3)
 
 
+def test_a_late_reply_is_dropped_and_the_next_request_gets_its_own(
+        tmp_path: Path, connect: Connect) -> None:
+    """Requests to QEMU carry no id: replies are matched in turn, and the turn
+    of a request given up on is kept until its reply comes."""
+    with FakeQMP(tmp_path, behaviours={"query-status": late(0.5, {"status": "late"}),
+                                       "query-name": answer({"name": "vm"})}) as server:
+        conn = connect(server.address, timeout=5)
+        with pytest.raises(CommandTimeout, match="no reply to query-status within 0.1 s"):
+            conn.execute({"execute": "query-status"}, timeout=0.1)
+        assert conn.execute({"execute": "query-name"}).message == {"return": {"name": "vm"}}
+        assert conn.connected
+    assert [r for r in server.received if "id" in r] == []
+
+
 def test_a_reply_with_a_stranger_id_is_reported_once_and_ignored(
         tmp_path: Path, connect: Connect) -> None:
     warnings: list[str] = []
-    with FakeQMP(tmp_path, behaviours={"query-status": wrong_id}) as server:
+    with FakeQMP(tmp_path, greeting=OLD_GREETING,
+                 behaviours={"query-status": wrong_id}) as server:
         conn = connect(server.address, timeout=5, warn=warnings.append)
         with pytest.raises(CommandTimeout, match="no reply to query-status within 0.3 s"):
             conn.execute({"execute": "query-status"}, timeout=0.3)

@@ -13,14 +13,18 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers.threaded_server import ThreadedServer
+from helpers.threaded_server import ThreadedServer, json_requests
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": "fake"}, "capabilities": ["oob"]}}
+OLD_GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 12, "major": 2},
+                                    "package": "fake"}, "capabilities": ["oob"]}}
+"""QEMU 2.12, which the shell sends an id with every request (QEMU 3.0 and
+later get none, their replies come in order)."""
 
 Behaviour = Callable[[socket.socket, dict[str, Any]], None]
 
@@ -63,6 +67,15 @@ def close_mid_reply(sock: socket.socket, request: dict[str, Any]) -> None:
     raise ConnectionAbortedError  # the handler closes the socket
 
 
+def late(seconds: float, value: Any) -> Behaviour:
+    """Reply ``{"return": value}`` after ``seconds``; like QEMU, answer
+    nothing else meanwhile."""
+    def behave(sock: socket.socket, request: dict[str, Any]) -> None:
+        time.sleep(seconds)
+        send(sock, _with_id({"return": value}, request))
+    return behave
+
+
 def never(sock: socket.socket, request: dict[str, Any]) -> None:
     """Read the request, answer nothing."""
 
@@ -86,25 +99,6 @@ def _with_id(reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     if "id" in request:
         return {**reply, "id": request["id"]}
     return reply
-
-
-def _requests(conn: socket.socket) -> Iterator[dict[str, Any] | None]:
-    """Requests as they arrive: QMP clients need not end them with a newline."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    while chunk := conn.recv(65536):
-        buffer += chunk.decode("utf-8", "replace")  # a guest agent client sends 0xFF
-        while buffer.strip():
-            try:
-                request, end = decoder.raw_decode(buffer.lstrip())
-            except ValueError:
-                if "\n" not in buffer:
-                    break  # wait for the rest
-                buffer = buffer.split("\n", 1)[1]
-                yield None
-                continue
-            buffer = buffer.lstrip()[end:]
-            yield request if isinstance(request, dict) else None
 
 
 class FakeQMP(ThreadedServer):
@@ -131,7 +125,7 @@ class FakeQMP(ThreadedServer):
                 conn = self.tls.wrap_socket(conn, server_side=True)
             if not self._greet(conn):
                 return
-            for request in _requests(conn):
+            for request in json_requests(conn):
                 if request is None:
                     send(conn, {"error": {"class": "GenericError", "desc": "bad JSON"}})
                     continue

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers.threaded_server import ThreadedServer
+from helpers.threaded_server import ThreadedServer, json_requests
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": "hostile"}, "capabilities": []}}
@@ -61,23 +61,10 @@ class HostileServer(ThreadedServer):
         with contextlib.suppress(OSError):
             if self.greeting:
                 conn.sendall(self.greeting)
-            buffer = b""
-            while not self._stop.is_set():
-                data = conn.recv(65536)
-                if not data:
+            for request in json_requests(conn):
+                if self._stop.is_set():
                     return
-                buffer += data
-                while b"\n" in buffer or (buffer.strip().endswith(b"}")
-                                          and _complete(buffer)):
-                    text, _, buffer = buffer.partition(b"\n")
-                    if not text.strip():
-                        continue
-                    try:
-                        request = json.loads(text)
-                    except ValueError:
-                        continue
-                    if not isinstance(request, dict):
-                        continue
+                if request is not None:
                     if request.get("execute") == "qmp_capabilities" and self.negotiate:
                         answer: bytes | None = reply(request)
                     else:
@@ -86,10 +73,3 @@ class HostileServer(ThreadedServer):
                         with self._sending:
                             conn.sendall(answer)
 
-
-def _complete(buffer: bytes) -> bool:
-    try:
-        json.loads(buffer)
-    except ValueError:
-        return False
-    return True

@@ -5,10 +5,12 @@ teardown that hangs up on every client and joins every thread."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 
 class ThreadedServer:
@@ -63,3 +65,28 @@ class ThreadedServer:
 
     def _serve(self, conn: socket.socket) -> None:
         raise NotImplementedError
+
+
+WHITESPACE_AND_FF = " \t\r\n\ufffd"
+"""Skipped between requests: a guest agent client sends a 0xFF byte (not
+UTF-8) before a resynchronisation."""
+
+
+def json_requests(conn: socket.socket) -> Iterator[dict[str, Any] | None]:
+    """Requests as they arrive (None for one that is not a JSON object): QMP
+    clients need not end them with a newline, and may send several at once."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    while chunk := conn.recv(65536):
+        buffer += chunk.decode("utf-8", "replace")
+        while buffer := buffer.lstrip(WHITESPACE_AND_FF):
+            try:
+                request, end = decoder.raw_decode(buffer)
+            except ValueError:
+                if "\n" not in buffer:
+                    break  # wait for the rest
+                buffer = buffer.split("\n", 1)[1]
+                yield None
+                continue
+            buffer = buffer[end:]
+            yield request if isinstance(request, dict) else None

@@ -14,6 +14,7 @@ from qmpshell.wire.protocol import (
     Closed,
     Event,
     EventReceived,
+    Outgoing,
     ProtocolError,
     QmpProtocol,
     Ready,
@@ -25,6 +26,9 @@ from qmpshell.wire.protocol import (
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": ""}, "capabilities": ["oob"]}}
+OLD_GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 12, "major": 2},
+                                    "package": ""}, "capabilities": ["oob"]}}
+"""QEMU 2.12: its out-of-band mode wants an id in every request."""
 
 
 def line(message: Any) -> bytes:
@@ -38,14 +42,24 @@ def events(proto: QmpProtocol) -> list[Event]:
     return out
 
 
-def ready(**kw: Any) -> QmpProtocol:
+def answer(out: Outgoing, message: dict[str, Any]) -> bytes:
+    """``message`` as the server's reply to ``out``: with its id if it had one."""
+    sent = json.loads(out.data.lstrip(b"\xff"))
+    return line({**message, "id": sent["id"]} if "id" in sent else message)
+
+
+def ready(greeting: dict[str, Any] = GREETING, **kw: Any) -> QmpProtocol:
     proto = QmpProtocol(**kw)
-    proto.receive_data(line(GREETING))
-    sent = json.loads(proto.data_to_send())
-    assert sent == {"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]},
-                    "id": sent["id"]}
+    proto.receive_data(line(greeting))
+    data = proto.data_to_send()
+    sent = json.loads(data)
+    if greeting is GREETING:
+        assert data == b'{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}'
+    else:
+        assert sent == {"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]},
+                        "id": sent["id"]}
     assert proto.state is State.NEGOTIATING
-    proto.receive_data(line({"return": {}, "id": sent["id"]}))
+    proto.receive_data(line({"return": {}, **({"id": sent["id"]} if "id" in sent else {})}))
     assert events(proto) == [Ready()]
     assert proto.state is State.READY
     return proto
@@ -55,19 +69,68 @@ def test_greeting_negotiation_and_a_reply() -> None:
     proto = ready()
     assert proto.greeting == GREETING
     out = proto.send({"execute": "query-status"})
-    assert json.loads(out.data) == {"execute": "query-status", "id": out.request_id}
-    assert out.data.endswith(b"\n")
-    proto.receive_data(line({"return": {"status": "running"}, "id": out.request_id}))
+    assert out.data == b'{"execute":"query-status"}'  # the fewest bytes QEMU must read
+    proto.receive_data(line({"return": {"status": "running"}}))
     (reply,) = events(proto)
     assert isinstance(reply, ReplyReceived)
     assert reply.request_id == out.request_id
     assert reply.message == {"return": {"status": "running"}}
 
 
+def test_qemu_answers_in_order_so_replies_without_ids_are_matched_in_turn() -> None:
+    proto = ready()
+    a, b = proto.send({"execute": "a"}), proto.send({"execute": "b", "arguments": {"x": 1}})
+    assert b.data == b'{"execute":"b","arguments":{"x":1}}'
+    proto.receive_data(line({"return": "A"}) + line({"event": "E"}) + line({"return": "B"}))
+    got = events(proto)
+    assert [(e.request_id, e.message) for e in got if isinstance(e, ReplyReceived)] == \
+        [(a.request_id, {"return": "A"}), (b.request_id, {"return": "B"})]
+    assert isinstance(got[1], EventReceived)
+    assert proto.pending == 0
+
+
+def test_an_abandoned_request_without_id_keeps_its_turn() -> None:
+    proto = ready()
+    slow, nxt = proto.send({"execute": "slow"}), proto.send({"execute": "next"})
+    proto.abandon(slow.request_id)
+    assert proto.pending == 1
+    proto.receive_data(line({"return": "late"}))
+    assert events(proto) == []  # the late reply is the abandoned one's, dropped
+    proto.receive_data(line({"return": "mine"}))
+    (reply,) = events(proto)
+    assert isinstance(reply, ReplyReceived)
+    assert (reply.request_id, reply.message) == (nxt.request_id, {"return": "mine"})
+
+
+def test_out_of_band_requests_keep_their_id_and_may_overtake() -> None:
+    proto = ready()
+    slow = proto.send({"execute": "slow"})
+    oob = proto.send({"exec-oob": "migrate-pause"})
+    assert json.loads(oob.data) == {"exec-oob": "migrate-pause", "id": oob.request_id}
+    proto.receive_data(answer(oob, {"return": "paused"}) + line({"return": "slow"}))
+    got = [(e.request_id, e.message["return"]) for e in events(proto)
+           if isinstance(e, ReplyReceived)]
+    assert got == [(oob.request_id, "paused"), (slow.request_id, "slow")]
+
+
+def test_an_id_typed_in_a_json_line_is_not_sent() -> None:
+    proto = ready()
+    out = proto.send({"execute": "query-name", "id": "mine"})
+    assert out.data == b'{"execute":"query-name"}'
+    proto.receive_data(line({"return": {}}))
+    assert isinstance(proto.next_event(), ReplyReceived)
+
+
+def test_servers_older_than_qemu_3_get_an_id_in_every_request() -> None:
+    proto = ready(OLD_GREETING)
+    out = proto.send({"execute": "query-status"})
+    assert out.data == b'{"execute":"query-status","id":%d}\n' % out.request_id
+
+
 def test_events_keep_their_place_among_replies() -> None:
     proto = ready()
-    a = proto.send({"execute": "stop"})
-    proto.receive_data(line({"event": "STOP"}) + line({"return": {}, "id": a.request_id})
+    proto.send({"execute": "stop"})
+    proto.receive_data(line({"event": "STOP"}) + line({"return": {}})
                        + line({"event": "X"}))
     got = events(proto)
     assert [type(e) for e in got] == [EventReceived, ReplyReceived, EventReceived]
@@ -86,7 +149,7 @@ def test_trickled_one_byte_at_a_time() -> None:
 
 
 def test_replies_are_matched_by_id_in_any_order() -> None:
-    proto = ready()
+    proto = ready(OLD_GREETING)
     a, b = proto.send({"execute": "a"}), proto.send({"execute": "b"})
     proto.receive_data(line({"return": "B", "id": b.request_id})
                        + line({"return": "A", "id": a.request_id}))
@@ -96,7 +159,7 @@ def test_replies_are_matched_by_id_in_any_order() -> None:
 
 
 def test_an_error_without_id_belongs_to_the_oldest_request() -> None:
-    proto = ready()
+    proto = ready(OLD_GREETING)
     a = proto.send({"execute": "a"})
     proto.send({"execute": "b"})
     proto.receive_data(line({"error": {"class": "GenericError", "desc": "bad JSON"}}))
@@ -106,7 +169,7 @@ def test_an_error_without_id_belongs_to_the_oldest_request() -> None:
 
 @pytest.mark.parametrize("bad_id", [999, "1", None, True, [1]])
 def test_a_reply_for_no_request_is_reported_once_and_ignored(bad_id: Any) -> None:
-    proto = ready()
+    proto = ready(OLD_GREETING)
     proto.receive_data(line({"return": {}, "id": bad_id}) * 3)
     (warning,) = events(proto)
     assert isinstance(warning, UnmatchedReply)
@@ -115,7 +178,7 @@ def test_a_reply_for_no_request_is_reported_once_and_ignored(bad_id: Any) -> Non
 
 
 def test_an_abandoned_reply_is_dropped_quietly() -> None:
-    proto = ready()
+    proto = ready(OLD_GREETING)
     a = proto.send({"execute": "slow"})
     proto.abandon(a.request_id)
     assert proto.pending == 0
@@ -168,12 +231,12 @@ def test_odd_greetings_end_cleanly(greeting: bytes, reason: str) -> None:
     assert end.setting_up
 
 
-def test_refused_negotiation() -> None:
+@pytest.mark.parametrize("greeting", [GREETING, OLD_GREETING])
+def test_refused_negotiation(greeting: dict[str, Any]) -> None:
     proto = QmpProtocol()
-    proto.receive_data(line(GREETING))
-    request_id = json.loads(proto.data_to_send())["id"]
-    end = closed(proto, line({"error": {"class": "GenericError", "desc": "no"},
-                              "id": request_id}))
+    proto.receive_data(line(greeting))
+    out = Outgoing(0, proto.data_to_send())
+    end = closed(proto, answer(out, {"error": {"class": "GenericError", "desc": "no"}}))
     assert end == Closed("capabilities negotiation failed (no)", True)
 
 
@@ -225,9 +288,9 @@ def test_oversized_message() -> None:
 
 def test_nesting_at_the_limit_is_fine() -> None:
     proto = ready()
-    out = proto.send({"execute": "x"})
+    proto.send({"execute": "x"})
     deep = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
-    proto.receive_data(b'{"return": ' + deep.encode() + b', "id": %d}\n' % out.request_id)
+    proto.receive_data(b'{"return": ' + deep.encode() + b'}\n')
     assert isinstance(proto.next_event(), ReplyReceived)
 
 
@@ -240,14 +303,16 @@ def test_brackets_inside_strings_do_not_count() -> None:
     assert not too_deep(rb'["a\"]]]]", [[1]]]', 3)  # an escaped quote does not end it
 
 
-def test_the_observer_sees_every_message_with_ids() -> None:
+@pytest.mark.parametrize("greeting", [GREETING, OLD_GREETING])
+def test_the_observer_sees_every_message_as_sent(greeting: dict[str, Any]) -> None:
     seen: list[tuple[str, Any]] = []
-    proto = ready(observer=lambda d, m: seen.append((d, dict(m))))
+    proto = ready(greeting, observer=lambda d, m: seen.append((d, dict(m))))
     out = proto.send({"execute": "stop"})
-    proto.receive_data(line({"return": {}, "id": out.request_id}))
+    proto.receive_data(answer(out, {"return": {}}))
     assert [d for d, _ in seen] == [RECEIVED, SENT, RECEIVED, SENT, RECEIVED]
-    assert seen[-2][1] == {"execute": "stop", "id": out.request_id}
-    assert seen[-1][1] == {"return": {}, "id": out.request_id}
+    assert seen[-2][1] == json.loads(out.data)
+    assert seen[-1][1] == {"return": {}, **({"id": out.request_id} if b'"id"' in out.data
+                                            else {})}
 
 
 def test_nothing_is_read_after_the_end() -> None:
