@@ -166,6 +166,9 @@ class Runner:
                                              show_secrets=settings.show_secrets)
         self._request_renderer = Renderer(False, settings.color, settings.style,
                                           show_secrets=settings.show_secrets)
+        self._labelled: tuple[Renderer, dict[str | None, Renderer]] = (self.renderer, {})
+        """:attr:`renderer` for each VM's messages, made once (a line to 20
+        VMs renders 20 replies)."""
         self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
         self.notice: Sink | None = None
         self.recheck_schema: Callable[[], Schema | None] | None = None
@@ -277,7 +280,13 @@ class Runner:
         label = self._label
         if label is None and member is not None and len(self.vms) > 1:
             label = member.name
-        return self.renderer.labelled(label)
+        base, made = self._labelled
+        if base is not self.renderer:
+            base, made = self._labelled = (self.renderer, {})
+        renderer = made.get(label)
+        if renderer is None:
+            renderer = made[label] = base.labelled(label)
+        return renderer
 
     def vms_table(self) -> str:
         """``.vms``: name, kind, QEMU version, state; ``*`` marks the current."""
