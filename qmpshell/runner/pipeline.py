@@ -327,11 +327,12 @@ class Runner:
                 members, lambda m, c: self._run_as(m, c, line, where, ask), self._threads,
                 separate_events=gathered)
         else:
-            if not self._confirmed_everywhere(members, line):
+            parsed: dict[int, dict[str, Any] | QmpShellError | None] = {}  # by schema
+            if not self._confirmed_everywhere(members, line, parsed):
                 self._note("not run")
                 return True
             captures = fanout.send_everywhere(
-                members, lambda schema: self._parse_to_send(schema, line, where), where,
+                members, lambda schema: self._parse_to_send(schema, line, where, parsed), where,
                 schema_of=self._schema_of, renderer_for=self.renderer_for,
                 verbose=self.settings.verbose, pool=self._threads, gathered=gathered)
         fanout.show(target, captures, gathered=gathered, out=self.out, report=self.report)
@@ -345,11 +346,12 @@ class Runner:
         self.failed = True
         return False
 
-    def _confirmed_everywhere(self, members: list[Member], line: str) -> bool:
+    def _confirmed_everywhere(self, members: list[Member], line: str,
+                              parsed: dict[int, dict[str, Any] | QmpShellError | None]) -> bool:
         """``@TARGET line``: one question for every VM the line goes to,
         asked about the request as the first VM's schema reads it."""
         for member in members:
-            request = self._parse_alone(self._schema_of(member), line)
+            request = self._parse_alone(self._schema_of(member), line, parsed)
             if isinstance(request, dict):
                 names = ", ".join(m.name for m in members)
                 return self._confirmed(request, f" (on {names})" if len(members) > 1 else "")
@@ -358,22 +360,32 @@ class Runner:
     def _schema_of(self, member: Member) -> Schema:
         return member.schema or self._shared_schema or Schema()
 
-    def _parse_alone(self, schema: Schema, line: str) -> dict[str, Any] | QmpShellError | None:
-        """``line`` as a request typed by ``schema`` (a transaction on one line)."""
+    def _parse_alone(self, schema: Schema, line: str,
+                     parsed: dict[int, dict[str, Any] | QmpShellError | None] | None = None,
+                     ) -> dict[str, Any] | QmpShellError | None:
+        """``line`` as a request typed by ``schema`` (a transaction on one
+        line); kept in ``parsed``, so that asking and sending parse it once."""
+        if parsed is not None and id(schema) in parsed:
+            return parsed[id(schema)]
         parser = self._new_parser(schema)
+        request: dict[str, Any] | QmpShellError | None
         try:
             request = parser.feed(line)
         except QmpShellError as error:
-            return error
-        if parser.in_transaction:
-            return ParseError("after @VM, a transaction( ... ) goes on one line")
+            request = error
+        else:
+            if parser.in_transaction:
+                request = ParseError("after @VM, a transaction( ... ) goes on one line")
+        if parsed is not None:
+            parsed[id(schema)] = request
         return request
 
-    def _parse_to_send(self, schema: Schema, line: str,
-                       where: str | None) -> dict[str, Any] | QmpShellError | None:
+    def _parse_to_send(self, schema: Schema, line: str, where: str | None,
+                       parsed: dict[int, dict[str, Any] | QmpShellError | None] | None = None,
+                       ) -> dict[str, Any] | QmpShellError | None:
         """``line`` as the request that goes to the VMs ``schema`` types, a
         recording's masked secrets filled in (the mask is never sent)."""
-        request = self._parse_alone(schema, line)
+        request = self._parse_alone(schema, line, parsed)
         if not isinstance(request, dict):
             return request
         try:
