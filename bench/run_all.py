@@ -80,7 +80,7 @@ def fmt(value: float, unit: str) -> str:
 
 def replay_rows(s: dict[str, float]) -> list[Row]:
     ours = s["rate qmpshell"]
-    rows = [Row("replay", "req/s vs raw loop (same requests, ids, output)",
+    rows = [Row("replay", "req/s vs raw loop (same requests and output)",
                 fmt(ours, "req/s"), fmt(s["rate raw loop"], "req/s"),
                 f"{s['qmpshell / raw loop']:.0%}", ">= 80%"),
             Row("replay", "req/s vs raw client process", fmt(ours, "req/s"),
