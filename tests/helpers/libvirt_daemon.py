@@ -190,7 +190,7 @@ class LibvirtDaemon:
                 self.virsh("destroy", name, check=False)
         self.stop_daemon()
         for pid_file in (self.root / "run" / "libvirt" / "qemu" / "run").glob("*.pid"):
-            _kill_pid_file(pid_file)
+            _kill_pid_file(pid_file, self.root)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -203,14 +203,17 @@ def _accepts(path: Path) -> bool:
     return True
 
 
-def _kill_pid_file(pid_file: Path) -> None:
-    """Kill the QEMU a pid file names, if it is still one (a QEMU libvirt left)."""
+def _kill_pid_file(pid_file: Path, root: Path) -> None:
+    """Kill the QEMU a pid file names, if it is still this daemon's (a QEMU
+    libvirt left): its command line names files under ``root``.  A stale pid
+    file's number may belong to another process by now (pids wrap at 32768
+    here, and a test run starts thousands): another test's QEMU, say."""
     try:
         pid = int(pid_file.read_text().strip())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return
-    if b"qemu" not in cmdline:
+    if b"qemu" not in cmdline or str(root).encode() not in cmdline:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
