@@ -186,9 +186,9 @@ class QmpProtocol:
     def _send(self, request: dict[str, Any], head: str | None = None) -> Outgoing:
         request_id = self._next_id
         self._next_id += 1
-        if "id" in request:  # a JSON line typed with an id of its own
+        if "id" in request:  # a JSON line typed with an id of its own: not sent
             request = {k: v for k, v in request.items() if k != "id"}
-            head = None
+            head = None  # it was encoded with that id
         if self._label_all or "exec-oob" in request:
             self._pending[request_id] = True
             if self.observer is not None:
@@ -423,9 +423,8 @@ def _scanner() -> Callable[[str, int], tuple[Any, int]]:
 def request_head(request: dict[str, Any]) -> str | None:
     """``request`` as compact JSON but for its closing brace, which
     :meth:`QmpProtocol.send` completes (with an id, or none): the same bytes
-    as encoding it whole (None for an empty request, which has no such text,
-    or one with an id of its own, which is sent without it)."""
-    return compact_dumps(request)[:-1] if request and "id" not in request else None
+    as encoding it whole (None for an empty request, which has no such text)."""
+    return compact_dumps(request)[:-1] if request else None
 
 
 def qemu_major(greeting: dict[str, Any]) -> int:
