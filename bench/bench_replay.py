@@ -3,8 +3,8 @@
 All against one real QEMU (``-machine none``) in the same run, each round
 running every contender once, in turn, so machine load hits them alike.
 Every contender does the same work: connect, negotiate, send the N requests
-as qmpshell sends them, and write each reply as one compact JSON line without its id to a
-file, flushed per line.  The raw clients send each request after the
+as qmpshell sends them, and write each reply as one compact JSON line
+without its id to a file, flushed per line.  The raw clients send each request after the
 previous reply; qmpshell sends a file's next query before reading the
 previous reply (see the README), so it is also timed without that:
 
@@ -19,8 +19,7 @@ previous reply (see the README), so it is also timed without that:
   pretty-prints, so its output is not checked).
 
 Also shown: the raw loop with an id in each request (what the id costs
-QEMU), and
-qmpshell's start-up (a one-line file).  qmpshell's output is checked line
+QEMU), and qmpshell's start-up (a one-line file).  qmpshell's output is checked line
 for line against the raw client's.  Prints each contender's best and median
 run and the ratios of medians (a busy machine makes single runs vary); the
 target is qmpshell >= 95% of the raw client process, >= 80% of the raw loop.

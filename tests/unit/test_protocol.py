@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from helpers.fake_server import GREETING, OLD_GREETING
 
 from qmpshell.wire.protocol import (
     MAX_DEPTH,
@@ -23,12 +24,6 @@ from qmpshell.wire.protocol import (
     UnmatchedReply,
     too_deep,
 )
-
-GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
-                                "package": ""}, "capabilities": ["oob"]}}
-OLD_GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 12, "major": 2},
-                                    "package": ""}, "capabilities": ["oob"]}}
-"""QEMU 2.12: its out-of-band mode wants an id in every request."""
 
 
 def line(message: Any) -> bytes:
