@@ -48,7 +48,7 @@ from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_a
 from qmpshell.prompt.completion import LiveValues, QmpCompleter
 from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
-from qmpshell.prompt.keys import PendingInput, TabKey, paste, typed_ahead
+from qmpshell.prompt.keys import PendingInput, TabKey, early_answer, paste, typed_ahead
 from qmpshell.prompt.pager import LESS, Pager, page
 from qmpshell.prompt.toolbar import LineCheck, fit_toolbar, toolbar_fragments, typing_prefix_of
 from qmpshell.schema.model import Schema
@@ -325,7 +325,10 @@ class Repl:
         only keys typed after it was asked answer it."""
         from qmpshell.runner.safety import is_yes
 
-        self.pending.add(typed_ahead(self.session.input))
+        early, ahead = early_answer(typed_ahead(self.session.input))
+        if early is not None:
+            self.note(f"{early!r} was typed before the question, so it does not answer it")
+        self.pending.add(ahead)
         try:
             asker: PromptSession[str] = PromptSession(
                 input=self.session.input, output=self.session.output,

@@ -167,6 +167,19 @@ def paste(buffer: Buffer, data: str, pending: PendingInput) -> None:
         buffer.validate_and_handle()
 
 
+ANSWER_WORDS = ("y", "yes", "n", "no")
+
+
+def early_answer(text: str) -> tuple[str | None, str]:
+    """Split keys typed ahead of a question: a first line that is only a yes
+    or a no (meant for the question, typed before it came) and the rest.
+    Such a line is no command; running it would only say 'unknown command'."""
+    first, newline, rest = text.partition("\n")
+    if newline and first.strip().lower() in ANSWER_WORDS:
+        return first.strip(), rest
+    return None, text
+
+
 def typed_ahead(input: Input) -> str:
     """Keys that reached the terminal but no prompt yet, as text (Enter as a
     newline, pastes whole; cursor keys and the like are dropped): taken

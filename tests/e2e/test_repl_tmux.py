@@ -106,6 +106,18 @@ def test_a_pasted_line_waits_for_the_answer_to_a_question(term: Tmux) -> None:
     assert term.count("Run it?") == 1 and term.count("RESET") == 0
 
 
+def test_a_no_typed_ahead_of_the_question_is_said_not_to_answer_it(term: Tmux) -> None:
+    term.keys("system_reset", "Enter", "n", "Enter", "query-status", "Enter")  # one burst
+    term.wait_text("Run it?")
+    term.wait_text("'n' was typed before the question, so it does not answer it")
+    term.keys("n", "Enter")
+    term.wait_text('"running": true')
+    term.wait_line(PROMPT)
+    lines_with(term, "'n' was typed before", "system_reset: ", "not run",
+               PROMPT + "query-status", '"running": true')
+    assert term.count("unknown command") == 0 and term.count("RESET") == 0
+
+
 def test_a_paste_without_a_newline_stays_on_the_line(term: Tmux) -> None:
     term.paste("query-status")
     term.wait_line(PROMPT + "query-status")
