@@ -113,6 +113,10 @@ machine (one ahead gains less there; more gains nothing), and stay well
 below the 8 requests QEMU queues per monitor (some older QEMUs dropped the
 requests past it, with a COMMAND_DROPPED event)."""
 
+MAX_TARGETED_PARSERS = 64
+"""Schemas whose ``@VM`` parser is kept; past it they are all forgotten
+(reconnections bring new schemas, the old ones need not live on)."""
+
 _HELP_ASK = re.compile(r"^\s*(?P<name>[A-Za-z][\w-]*)?\s*\?\s*$")
 
 
@@ -169,6 +173,10 @@ class Runner:
         self._labelled: tuple[Renderer, dict[str | None, Renderer]] = (self.renderer, {})
         """:attr:`renderer` for each VM's messages, made once (a line to 20
         VMs renders 20 replies)."""
+        self._targeted_parsers: dict[int, tuple[Schema, LineParser]] = {}
+        """A parser for ``@VM`` lines per schema (by id, the schema held so
+        that its id is not reused): it remembers the lines it parsed, so a
+        repeated ``@all query-status`` is not parsed again."""
         self.wait_timeout = settings.timeout if wait_timeout == "settings" else wait_timeout
         self.notice: Sink | None = None
         self.recheck_schema: Callable[[], Schema | None] | None = None
@@ -367,7 +375,7 @@ class Runner:
         line); kept in ``parsed``, so that asking and sending parse it once."""
         if parsed is not None and id(schema) in parsed:
             return parsed[id(schema)]
-        parser = self._new_parser(schema)
+        parser = self._targeted_parser(schema)
         request: dict[str, Any] | QmpShellError | None
         try:
             request = parser.feed(line)
@@ -375,6 +383,7 @@ class Runner:
             request = error
         else:
             if parser.in_transaction:
+                parser.reset()
                 request = ParseError("after @VM, a transaction( ... ) goes on one line")
         if parsed is not None:
             parsed[id(schema)] = request
@@ -426,6 +435,17 @@ class Runner:
         child.event_out = capture.event
         child.notice = capture.out if self.notice is not None else None
         return child.run_line(line, where, ask=ask)
+
+    def _targeted_parser(self, schema: Schema) -> LineParser:
+        """The parser kept for ``@VM`` lines typed by ``schema``."""
+        kept = self._targeted_parsers.get(id(schema))
+        if kept is not None and kept[0] is schema:
+            return kept[1]
+        if len(self._targeted_parsers) >= MAX_TARGETED_PARSERS:  # schemas replaced over time
+            self._targeted_parsers.clear()
+        parser = self._new_parser(schema)
+        self._targeted_parsers[id(schema)] = (schema, parser)
+        return parser
 
     def _new_parser(self, schema: Schema) -> LineParser:
         allow_unknown = not schema.complete

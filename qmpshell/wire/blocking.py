@@ -399,12 +399,12 @@ def execute_together(connections: Sequence[BlockingConnection],
                      each: Each | None = None) -> list[Reply | ConnectError]:
     """Send each request on its connection, then wait for all the replies at
     once: one line on many VMs costs a send and a read each and a shared
-    wait, with no thread.  Every request is encoded before the first is
-    sent (a request shared by several connections once), so the sends
-    follow each other closely and the VMs work at the same time; the wait
-    polls every socket together and reads whichever is ready, and ``each``
-    hears of every reply as it comes (its caller can render it while the
-    others are still on their way).
+    wait, with no thread.  Each request is sent as soon as it is encoded (a
+    request shared by several connections once), so the first VM is at work
+    while the shell is still busy with the others; the wait polls every
+    socket together and reads whichever is ready, and ``each`` hears of
+    every reply as it comes (its caller can render it while the others are
+    still on their way).
 
     ``timeout``: seconds each reply may take (None: each connection's own).
     A connection that is lost, or whose reply is late, gets its own
@@ -425,11 +425,11 @@ def execute_together(connections: Sequence[BlockingConnection],
         if conn.connected:
             if (head := heads.get(id(request), "")) == "":
                 head = heads[id(request)] = request_head(request)
-            started.append((slot, conn, conn._proto.send(request, head), request))
+            outgoing = conn._proto.send(request, head)
+            conn._write(outgoing.data)  # this VM starts while the next is encoded
+            started.append((slot, conn, outgoing, request))
         else:
             settle(slot, ConnectError(f"connection lost: {conn.lost_reason()}"))
-    for _, conn, outgoing, _ in started:
-        conn._write(outgoing.data)
     now = time.monotonic()
     awaited = []
     for slot, conn, outgoing, request in started:

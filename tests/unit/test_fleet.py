@@ -184,3 +184,34 @@ def test_a_line_for_several_vms_asks_once() -> None:
     assert len(asked) == 1
     assert runner.run_line("@all system_reset", ask=ask)
     assert len(asked) == 2 and "(on a, b)" in asked[1]
+
+
+def test_a_repeated_vm_line_is_parsed_once_per_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qmpshell.shorthand import parser as shorthand
+
+    runner = _runner("a", "b")
+    parsed: list[str] = []
+    feed = shorthand.ShorthandParser._feed
+
+    def counted(self: Any, line: str) -> Any:
+        parsed.append(line)
+        return feed(self, line)
+
+    monkeypatch.setattr(shorthand.ShorthandParser, "_feed", counted)
+    for _ in range(3):
+        assert runner.run_line("@all query-status")
+    assert parsed == ["query-status"]
+    runner.vms.get("b").schema = Schema()  # b's own QEMU reported its schema
+    runner.printed.clear()
+    assert runner.run_line("@all query-status")
+    assert parsed == ["query-status", "query-status"]
+    assert runner.printed == ['{"vm": "a", "return": {}}', '{"vm": "b", "return": {}}']
+
+
+def test_a_transaction_opened_on_a_vm_line_is_refused_and_left_closed() -> None:
+    runner = _runner("a", "b")
+    assert not runner.run_line("@all transaction(")
+    assert "after @VM, a transaction( ... ) goes on one line" in runner.printed[-1]
+    runner.printed.clear()
+    assert runner.run_line("@a query-status")
+    assert runner.printed == ['{"vm": "a", "return": {}}']
