@@ -308,6 +308,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  CPU per fan-out line: the {args.vms} QEMUs {qemu_fan:.2f} ms, so at least "
               f"{qemu_fan / cores:.2f} ms on {cores} cores;")
         print(f"    this process {own_fan:.2f} ms for @all, {own_raw:.2f} ms for the bare client")
+        # A round trip is mostly the QEMUs' own CPU (the monitor reads a byte
+        # per turn of its loop): the cores bound what sending at once can gain.
+        per_request = qemu_fan / args.vms * 1000
+        bare_bound = cores * raw_turn / qemu_fan
+        shell_bound = cores * turn / qemu_fan
+        print(f"  the QEMUs' CPU per request at once {per_request:.0f} us; a round trip in turn "
+              f"{raw_turn / args.vms * 1000:.0f} us (bare), {turn / args.vms * 1000:.0f} us (@qN):")
+        print(f"    on {cores} cores, at once can be at most {bare_bound:.2f}x faster than the "
+              f"bare client in turn, {shell_bound:.2f}x than @qN in turn")
         print("  the same lines over the prompt's driver (asyncio, lines run from a worker "
               "thread):")
         print(f"    @all (at once)        {prompt_fan:8.2f} ms per line")
@@ -317,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                         "raw at once ms": raw_fan, "raw in turn ms": raw_turn,
                         "ceiling": turn / raw_fan, "speed-up per round": rounds_ratio,
                         "qemu cpu per line ms": qemu_fan, "cores": cores,
+                        "cpu bound bare": bare_bound, "cpu bound": shell_bound,
                         "prompt fan-out ms": prompt_fan, "prompt in turn ms": prompt_turn,
                         "prompt speed-up": prompt_turn / prompt_fan})
         rates = libvirt_vs_socket(Path(tmp), args.rounds, args.count)
