@@ -9,16 +9,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from qmpshell.qemuversion import version_text
+
 HINT = "Tab completes, .help lists commands"
 
 
 def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str) -> str:
     """'QEMU 7.2.22 (x86_64) at /path.sock'; what is known of it."""
-    version = ((greeting or {}).get("QMP") or {}).get("version") or {}
-    qemu = version.get("qemu") if isinstance(version, Mapping) else None
-    name = "QEMU"
-    if isinstance(qemu, Mapping) and "major" in qemu:
-        name += " " + ".".join(str(qemu.get(k, 0)) for k in ("major", "minor", "micro"))
+    name = " ".join(("QEMU", version_text(greeting))).rstrip()
     if arch:
         name += f" ({arch})"
     return f"{name} at {address}"

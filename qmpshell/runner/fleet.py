@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 
 from qmpshell.errors import ParseError, QmpShellError
+from qmpshell.qemuversion import version_text
 from qmpshell.schema.model import Schema, suggest
 from qmpshell.wire.connection import QmpConnection
 
@@ -87,11 +88,7 @@ class Member:
     @property
     def version(self) -> str:
         """QEMU's version as ``7.2.22`` ('' when the server did not say)."""
-        version = ((self.connection.greeting or {}).get("QMP") or {}).get("version") or {}
-        qemu = version.get("qemu") if isinstance(version, dict) else None
-        if not isinstance(qemu, dict):
-            return ""
-        return ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
+        return version_text(self.connection.greeting)
 
     @property
     def state(self) -> str:

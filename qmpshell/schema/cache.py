@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 from qmpshell import jsonlimit
 from qmpshell.debug import note
+from qmpshell.qemuversion import version_text
 from qmpshell.records import Record
 from qmpshell.schema.lazy import LazyTable
 from qmpshell.schema.model import Command, Event, Example, Member, Schema, TypeInfo
@@ -64,8 +65,7 @@ def describe_qemu(greeting: Mapping[str, Any], target: str = "") -> str:
 def format_qemu_version(version: Mapping[str, Any]) -> str:
     """'7.2.0 (Debian 1:7.2+dfsg-7)' from a ``query-version`` return value or
     the greeting's ``QMP.version``."""
-    qemu = version.get("qemu", {}) if isinstance(version.get("qemu"), Mapping) else {}
-    number = ".".join(str(qemu.get(k, "?")) for k in ("major", "minor", "micro"))
+    number = version_text(version, "?.?.?")
     package = str(version.get("package", "")).strip()
     return f"{number} ({package})" if package else number
 
@@ -74,8 +74,7 @@ def cache_key(greeting: Mapping[str, Any], target: str = "") -> str:
     """A file-name-safe key for one QEMU build: version, target, package."""
     info = greeting.get("QMP", greeting)
     version = info.get("version", {}) if isinstance(info, Mapping) else {}
-    qemu = version.get("qemu", {}) if isinstance(version, Mapping) else {}
-    triple = ".".join(str(qemu.get(k, "x")) for k in ("major", "minor", "micro"))
+    triple = version_text(greeting, "x.x.x")
     package = str(version.get("package", "")) if isinstance(version, Mapping) else ""
     arch = re.sub(r"[^A-Za-z0-9_]", "_", target) or "any"
     package_id = re.sub(r"[^A-Za-z0-9_.+]", "_", package)[:60] or "none"

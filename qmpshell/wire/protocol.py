@@ -43,6 +43,7 @@ from functools import cache
 from itertools import accumulate
 
 from qmpshell.jsonlimit import compact_dumps
+from qmpshell.qemuversion import qemu_version
 from qmpshell.records import Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -429,8 +430,8 @@ def request_head(request: dict[str, Any]) -> str | None:
 
 def qemu_major(greeting: dict[str, Any]) -> int:
     """The QEMU major version a (checked) greeting states; 0 when it states none."""
-    major = greeting["QMP"].get("version", {}).get("qemu", {}).get("major", 0)
-    return major if type(major) is int else 0
+    version = qemu_version(greeting)
+    return 0 if version is None else version[0]
 
 
 def greeting_problem(message: dict[str, Any]) -> str | None:
