@@ -42,6 +42,7 @@ from qmpshell.terminaltext import visible
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import socket
     from typing import Any, TypeVar
 
     from qmpshell.prompt.prepaint import FirstPrompt
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from qmpshell.wire.blocking import BlockingConnection
     from qmpshell.wire.connection import QmpConnection
     from qmpshell.wire.logfile import MessageLog
+    from qmpshell.wire.spawn import SpawnedQemu
 
     T = TypeVar("T")
 
@@ -284,12 +286,8 @@ def run_script(settings: Settings) -> int:
 
     try:
         if settings.spawn:
-            from qmpshell.wire.spawn import SpawnedQemu
-
             conn = blocking_connection(settings, "", log)
-            spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
-            conn.name = str(spawned.socket_path)
-            sock = spawned.start()
+            spawned, sock = spawn_for(conn, settings)
             try:
                 conn.attach(sock)
             except ConnectError as error:
@@ -505,12 +503,8 @@ async def run_prompt(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     try:
         if settings.spawn:
-            from qmpshell.wire.spawn import SpawnedQemu
-
             conn = async_connection(settings, "", log)
-            spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
-            conn.name = str(spawned.socket_path)
-            sock = spawned.start()
+            spawned, sock = spawn_for(conn, settings)
             try:
                 await conn.attach(sock)
             except ConnectError as error:
@@ -899,6 +893,17 @@ def connection_options(settings: Settings, log: MessageLog | None) -> dict[str, 
     return {"timeout": reply_timeout(settings), "negotiate": not settings.skip_negotiation,
             "tls": tls, "log": log, "warn": warn_on_stderr,
             "connect_timeout": settings.timeout or CONNECT_TIMEOUT, "agent": settings.agent}
+
+
+def spawn_for(conn: BlockingConnection | AsyncConnection,
+              settings: Settings) -> tuple[SpawnedQemu, socket.socket]:
+    """``--spawn``: start the QEMU ``conn`` will attach to, and name ``conn``
+    after its socket (the scripted and the prompt's driver alike)."""
+    from qmpshell.wire.spawn import SpawnedQemu
+
+    spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
+    conn.name = str(spawned.socket_path)
+    return spawned, spawned.start()
 
 
 def blocking_connection(settings: Settings, address: str,
