@@ -45,12 +45,19 @@ from pygments.util import ClassNotFound
 
 from qmpshell.errors import ConnectError, ParseError, QmpShellError
 from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
-from qmpshell.prompt.completion import LiveValues, QmpCompleter
+from qmpshell.prompt.completion import LiveValues, QmpCompleter, ValueSource
 from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
 from qmpshell.prompt.keys import PendingInput, TabKey, early_answer, paste, typed_ahead
 from qmpshell.prompt.pager import LESS, Pager, page
-from qmpshell.prompt.toolbar import LineCheck, fit_toolbar, toolbar_fragments, typing_prefix_of
+from qmpshell.prompt.toolbar import (
+    Fragments,
+    LineCheck,
+    fit_toolbar,
+    toolbar_fragments,
+    typing_prefix_of,
+)
+from qmpshell.runner.fleet import typed_target
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
@@ -68,6 +75,7 @@ PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
 PROMPT_AGENT = "(QGA) "
 PROMPT_TRANSACTION = "TRANS> "
+TARGET_HINT = "@NAME line: on one VM, @all: on every VM, @GLOB: on the VMs it matches"
 
 UI_STYLE = {
     "bottom-toolbar": "noreverse bg:#262626 #bcbcbc",
@@ -138,11 +146,13 @@ class Repl:
         self._quit_asked = False
         self._loss_said: list[QmpConnection] = []
         self.live = LiveValues(self._lookup)
+        self._live_elsewhere: dict[int, tuple[QmpConnection, LiveValues]] = {}
+        """Live names of the VMs other than the current one, for ``@NAME`` lines."""
         self._problem = LineProblem(
             self.schema, lambda: self.connected and not self.schema().complete,
-            lambda: runner.in_transaction)
+            lambda: runner.in_transaction, self.schema_for)
         completer = QmpCompleter(self.schema, self.live, hmp=settings.hmp,
-                                 in_transaction=lambda: runner.in_transaction)
+                                 in_transaction=lambda: runner.in_transaction, targets=self)
         tab = TabKey(completer.tab, completer)
         self.pending = PendingInput()
         self.session: PromptSession[str] = PromptSession(
@@ -170,6 +180,44 @@ class Repl:
         schema may replace while the prompt runs)."""
         return self.runner.schema or self._fallback_schema
 
+    # -- @TARGET lines: completed and checked by their VM's schema ---------
+    def names(self) -> list[str]:
+        """The VMs an ``@NAME`` line may name."""
+        return [member.name for member in self.runner.vms]
+
+    def schema_for(self, target: str) -> Schema:
+        """The schema the line after ``@target`` is typed by."""
+        return self.runner.schema_for(target) or self.schema()
+
+    def values_for(self, target: str) -> ValueSource | None:
+        """Live names (block devices, nodes...) of the VM ``@target`` names
+        first, through its own connection."""
+        try:
+            members = self.runner.vms.match(target)
+        except QmpShellError:
+            return None
+        if any(member is self.runner.vms.current for member in members):
+            return self.live
+        conn = members[0].connection
+        kept = self._live_elsewhere.get(id(conn))
+        if kept is None or kept[0] is not conn:
+            kept = self._live_elsewhere[id(conn)] = (
+                conn, LiveValues(lambda request: self._lookup(request, conn)))
+        return kept[1]
+
+    def _target_toolbar(self, target: str, typing: bool) -> Fragments | None:
+        """The toolbar for an ``@target`` being typed, or naming no VM;
+        None when the line after it is what to show."""
+        names = self.names()
+        try:
+            self.runner.vms.match(target)
+        except QmpShellError as error:
+            if not typing or not any(n.startswith(target) for n in ["all", *names]):
+                return [("class:toolbar.error", str(error))]
+        if typing:
+            return [("class:toolbar.idle", f"{TARGET_HINT}  VMs: {', '.join(names)}")]
+        return None
+
     def prompt_text(self) -> str:
         if self.runner.in_transaction:
             return PROMPT_TRANSACTION
@@ -191,9 +239,21 @@ class Repl:
                 return note
         in_transaction = self.runner.in_transaction
         schema = self.schema()
-        check = None if in_transaction else self._problem.message
+        line = text
+        check: LineCheck | None = None
+        if not in_transaction:
+            def check(_rest: str) -> str | None:
+                return self._problem.message(line)  # it reads past an @TARGET itself
+        at = None if in_transaction else typed_target(text)
+        width = self.session.app.output.get_size().columns
+        if at is not None:
+            target, start = at
+            shown = self._target_toolbar(target, start < 0)
+            if shown is not None:
+                return list(fit_toolbar(shown, width))
+            schema, text = self.schema_for(target), text[start:]
         fragments = toolbar_fragments(text, schema, transaction=in_transaction, check=check)
-        return list(fit_toolbar(fragments, self.session.app.output.get_size().columns))
+        return list(fit_toolbar(fragments, width))
 
     @property
     def connected(self) -> bool:
@@ -751,17 +811,28 @@ class LineProblem:
     line's answer is kept, as both ask at each redraw."""
 
     def __init__(self, schema: Callable[[], Schema], allow_unknown: Callable[[], bool],
-                 in_transaction: Callable[[], bool]) -> None:
+                 in_transaction: Callable[[], bool],
+                 target_schema: Callable[[str], Schema] | None = None) -> None:
+        """``target_schema``: the schema of an ``@TARGET line``'s VM, which
+        checks the line after the target."""
         self._schema = schema
         self._allow_unknown = allow_unknown
         self._in_transaction = in_transaction
+        self._target_schema = target_schema
         self._last: tuple[str, Schema, str | None, int] | None = None
 
     def _check(self, text: str) -> tuple[str | None, int]:
-        schema = self._schema()
+        schema, start = self._schema(), 0
+        at = typed_target(text) if self._target_schema is not None else None
+        if at is not None and self._target_schema is not None:
+            if at[1] < 0:
+                return None, -1  # the target is still being typed
+            schema, start = self._target_schema(at[0]), at[1]
         if self._last is not None and self._last[0] == text and self._last[1] is schema:
             return self._last[2], self._last[3]
-        message, column = parse_problem(text, schema, self._allow_unknown())
+        message, column = parse_problem(text[start:], schema, self._allow_unknown())
+        if column >= 0:
+            column += start
         self._last = (text, schema, message, column)
         return message, column
 

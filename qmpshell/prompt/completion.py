@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
+from qmpshell.runner.fleet import typed_target
 from qmpshell.runner.help import first_line
 from qmpshell.schema.hints import argument_names_hint, value_hint
 from qmpshell.schema.model import Member, Schema, feature_marks
@@ -624,46 +625,73 @@ def _qom_type(qom_type: str) -> str:
 
 # -- the prompt_toolkit completer -------------------------------------------
 
+class Targets(Protocol):
+    """The VMs an ``@TARGET line`` may name, and what types and completes
+    the line after the target on them."""
+
+    def names(self) -> Sequence[str]: ...
+
+    def schema_for(self, target: str) -> Schema: ...
+
+    def values_for(self, target: str) -> ValueSource | None: ...
+
+
 class QmpCompleter(Completer):
     """Completions at the prompt: what :func:`suggest` says goes here."""
 
     def __init__(self, schema: Callable[[], Schema], values: ValueSource | None = None,
-                 in_transaction: Callable[[], bool] = lambda: False, hmp: bool = False) -> None:
+                 in_transaction: Callable[[], bool] = lambda: False, hmp: bool = False,
+                 targets: Targets | None = None) -> None:
         """``hmp``: lines are HMP commands (``-H``), their names come from
-        the server."""
+        the server.  ``targets``: after ``@NAME``, the line is completed by
+        that VM's schema and live names."""
         self._schema = schema
         self._values = values
         self._in_transaction = in_transaction
         self._hmp = hmp
+        self._targets = targets
         self._paths = PathCompleter(expanduser=True)
 
-    def _suggest(self, document: Document) -> Suggestion:
+    def _suggest(self, document: Document) -> tuple[Suggestion, Schema, ValueSource | None]:
+        """What goes at the cursor, and the schema and live names that complete it."""
         text = document.text_before_cursor
+        schema, values = self._schema(), self._values
+        at = None if self._in_transaction() else typed_target(text)
+        if at is not None:
+            target, start = at
+            if start < 0:
+                names = self._targets.names() if self._targets is not None else ()
+                return Suggestion("choice", prefix=f"@{target}",
+                                  choices=("@all", *(f"@{n}" for n in names))), schema, values
+            if self._targets is not None:
+                schema, values = self._targets.schema_for(target), self._targets.values_for(target)
+            text = text[start:]
         if self._hmp and not text.lstrip().startswith("."):
             word = text.lstrip()
             if not any(ch.isspace() for ch in word):
-                return Suggestion("value", prefix=word, hint="hmp-command")
-            return NONE
-        return suggest(text, self._schema(), transaction=self._in_transaction())
+                return Suggestion("value", prefix=word, hint="hmp-command"), schema, values
+            return NONE, schema, values
+        return suggest(text, schema, transaction=self._in_transaction()), schema, values
 
     def get_completions(self, document: Document,
                         complete_event: CompleteEvent) -> Iterator[Completion]:
-        s = self._suggest(document)
-        yield from self._static(s)
+        s, schema, _ = self._suggest(document)
+        for cand in static_candidates(s, schema):
+            yield _completion(cand, s.prefix)
         if s.kind == "value" and s.hint == "file":
             yield from self._files(s, complete_event)
 
     async def get_completions_async(self, document: Document, complete_event: CompleteEvent
                                     ) -> AsyncGenerator[Completion, None]:
-        s = self._suggest(document)
-        static = static_candidates(s, self._schema())
+        s, schema, values = self._suggest(document)
+        static = static_candidates(s, schema)
         for cand in static:
             yield _completion(cand, s.prefix)
         if s.hint == "file":
             for c in self._files(s, complete_event):
                 yield c
-        elif s.hint and self._values is not None:
-            live = await self._values.values(s.hint, s.prefix)
+        elif s.hint and values is not None:
+            live = await values.values(s.hint, s.prefix)
             for cand in _live(s, live, static):
                 yield _completion(cand, s.prefix)
 
@@ -671,19 +699,15 @@ class QmpCompleter(Completer):
         """What Tab does at ``document`` (the word it replaces, and how),
         from the schema, the file system and the live names known now:
         nothing here waits on the server."""
-        s = self._suggest(document)
-        candidates = static_candidates(s, self._schema())
+        s, schema, values = self._suggest(document)
+        candidates = static_candidates(s, schema)
         if s.kind == "value" and s.hint == "file":
             candidates += [_file_candidate(s.prefix, c) for c in
                            self._files(s, CompleteEvent(completion_requested=True))]
-        elif s.hint and self._values is not None:
-            candidates += _live(s, self._values.peek(s.hint, s.prefix), candidates)
+        elif s.hint and values is not None:
+            candidates += _live(s, values.peek(s.hint, s.prefix), candidates)
         ends_word = s.kind != "value" or s.hint != "file"
         return s.prefix, tab_choice(s.prefix, candidates, ends_word=ends_word)
-
-    def _static(self, s: Suggestion) -> Iterator[Completion]:
-        for cand in static_candidates(s, self._schema()):
-            yield _completion(cand, s.prefix)
 
     def _files(self, s: Suggestion, event: CompleteEvent) -> Iterator[Completion]:
         yield from self._paths.get_completions(Document(s.prefix), event)

@@ -63,6 +63,21 @@ def split_target(line: str) -> tuple[str | None, str]:
     return target, rest.strip()
 
 
+def typed_target(text: str) -> tuple[str, int] | None:
+    """The target of a line being typed (``@dst query-st``) and where the
+    line after it starts in ``text`` (-1 while the target itself is being
+    typed); None for a line without one.  The prompt completes and checks
+    what follows as a line of its own."""
+    stripped = text.lstrip()
+    if not stripped.startswith("@"):
+        return None
+    word = stripped.split(None, 1)[0]
+    end = len(text) - len(stripped) + len(word)
+    if end == len(text):
+        return word[1:], -1
+    return word[1:], len(text) - len(text[end:].lstrip())
+
+
 class Member:
     """One named connection, with the schema its own QEMU reported (None
     until read: the shared one is used meanwhile) and the events it sent

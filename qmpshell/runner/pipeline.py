@@ -368,6 +368,15 @@ class Runner:
     def _schema_of(self, member: Member) -> Schema:
         return member.schema or self._shared_schema or Schema()
 
+    def schema_for(self, target: str) -> Schema | None:
+        """The schema an ``@target`` line is typed by at the prompt (its first
+        VM's own); None when no VM matches."""
+        try:
+            members = self.vms.match(target)
+        except QmpShellError:
+            return None
+        return self._schema_of(members[0])
+
     def _parse_alone(self, schema: Schema, line: str,
                      parsed: dict[int, dict[str, Any] | QmpShellError | None] | None = None,
                      ) -> dict[str, Any] | QmpShellError | None:

@@ -263,3 +263,39 @@ def test_a_quit_refused_then_a_lost_connection_is_a_loss(term: Tmux,
     machine.stop()
     term.wait_text("error: connection lost")
     assert term.count("The VM quit") == 0
+
+
+def test_a_line_for_another_vm_completes_and_is_checked_by_that_vm(
+        machine: QemuProcess, start_qemu: Callable[..., QemuProcess], home: Path,
+        tmp_path: Path) -> None:
+    """``@NAME line`` at the prompt: Tab completes the VM's name, then the line
+    by that VM's schema and its own live names (here, a drive only it has);
+    the toolbar checks the line there, not as an unknown command '@disk'."""
+    bare = start_qemu("bare")  # -machine none: no drive
+    env = isolated_env(home, answers_cpr=True)
+    term = Tmux(tmp_path, [str(QMPSHELL), f"a={bare.socket_path}",
+                           f"disk={machine.socket_path}"], env)
+    prompt = "(a) "
+
+    def toolbar_says(text: str) -> None:
+        term.wait_for(lambda: text in term.screen()[-1], f"{text!r} in the toolbar")
+
+    try:
+        term.wait_line(prompt)
+        term.wait_text("Tab: complete")
+        term.keys("@di", "Tab", "query-kv", "Tab", "Enter")  # one burst
+        term.wait_text(prompt + "@disk query-kvm")
+        term.wait_text('"present": true')
+        term.wait_line(prompt)
+        term.keys("@disk block_resize dev", "Tab")
+        term.wait_line(prompt + "@disk block_resize device=")
+        term.wait_menu("scratch")  # the drive of 'disk'; 'a' has none
+        toolbar_says("missing: size")
+        term.keys("C-u", "@dsk query-status ")
+        toolbar_says("no VM named 'dsk' (did you mean disk?")
+        term.keys("C-u", "@disk query-status x=1")
+        toolbar_says("unknown argument: x")
+        term.keys("C-u", "@")
+        toolbar_says("@NAME line: on one VM")
+    finally:
+        term.close()

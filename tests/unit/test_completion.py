@@ -537,3 +537,47 @@ def test_qom_properties_of_the_path_named() -> None:
         live = LiveValues(FakeServer().execute)
         return [c.text for c in await live.values("qom-property:/machine", "")]
     assert asyncio.run(run()) == ["type"]  # properties, not the children
+
+
+class TwoVMs:
+    """``@TARGET`` lines' VMs: 'src' (the current one, the schema of the
+    test) and 'dst', whose schema has one command of its own."""
+
+    def __init__(self, schema: Schema, values: LiveValues) -> None:
+        self.schema = schema
+        self.dst = Schema(commands={**schema.commands, "dst-only": Command("dst-only", "empty")},
+                          types=schema.types, source="dst")
+        self.dst_values = values
+
+    def names(self) -> list[str]:
+        return ["src", "dst"]
+
+    def schema_for(self, target: str) -> Schema:
+        return self.dst if target == "dst" else self.schema
+
+    def values_for(self, target: str) -> LiveValues | None:
+        return self.dst_values if target == "dst" else None
+
+
+def test_a_line_for_a_vm_completes_by_that_vms_schema_and_live_names() -> None:
+    s = small_schema()
+    completer = QmpCompleter(lambda: s, targets=TwoVMs(s, LiveValues(FakeServer().execute)))
+    assert [c.text for c in complete(completer, "@")] == ["@all", "@src", "@dst"]
+    got = complete(completer, "  @d")
+    assert [(c.text, c.start_position) for c in got] == [("@dst", -2)]
+    assert [c.text for c in complete(completer, "@dst dst-")] == ["dst-only"]
+    assert complete(completer, "@src dst-") == []
+    assert [c.text for c in complete(completer, "@dst  block_resize device=sc")] == ["scratch"]
+    assert complete(completer, "@src block_resize device=sc") == []  # src's names: none here
+    assert completer.tab(Document("@ds"))[1].text == "@dst "
+    assert completer.tab(Document("@dst query-sta"))[1].text == "query-status "
+
+
+def test_a_typed_target_and_where_its_line_starts() -> None:
+    from qmpshell.runner.fleet import typed_target
+
+    assert typed_target("query-status") is None
+    assert typed_target("@") == ("", -1)
+    assert typed_target("  @ds") == ("ds", -1)
+    assert typed_target("@dst ") == ("dst", 5)
+    assert typed_target(" @web-* \tquery-status") == ("web-*", 9)

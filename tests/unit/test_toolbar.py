@@ -137,3 +137,20 @@ def test_where_the_offending_word_starts(qemu72: Schema) -> None:
     assert problem.column("block_resize device=x si") == -1  # still being typed
     assert problem.column("block_resize device=x") == -1  # missing: nothing to point at
     assert problem.message("block_resize device=x size=1Q").startswith("size: expected a")
+
+
+def test_a_line_for_a_vm_is_checked_past_its_target(qemu72: Schema) -> None:
+    from qmpshell.prompt.app import LineProblem
+
+    seen: list[str] = []
+
+    def schema_for(target: str) -> Schema:
+        seen.append(target)
+        return qemu72
+
+    problem = LineProblem(lambda: Schema(), lambda: False, lambda: False, schema_for)
+    line = "@dst block_resize device=x size=1Q"
+    assert problem.message(line) is not None and problem.message(line).startswith("size: ")
+    assert problem.column(line) == 32 and seen[-1] == "dst"
+    assert problem.message("@ds") is None and problem.column("@ds") == -1
+    assert problem.message("@dst block_resize device=x size=1G") is None
