@@ -160,7 +160,8 @@ class Repl:
             completer=completer,
             complete_while_typing=True,
             lexer=None if settings.hmp else PromptLexer(
-                self.schema, lambda: runner.in_transaction, self._problem.column),
+                self.schema, lambda: runner.in_transaction, self._problem.column,
+                self.schema_for),
             bottom_toolbar=self.toolbar,
             history=make_history(history_path, getattr(settings, "history_size", None),
                                  hmp=settings.hmp, on_error=self.error),
@@ -780,18 +781,24 @@ class PromptLexer(Lexer):
     unknown command shows in the error style as it is typed."""
 
     def __init__(self, schema: Callable[[], Schema], in_transaction: Callable[[], bool],
-                 problem: Callable[[str], int] = lambda text: -1) -> None:
+                 problem: Callable[[str], int] = lambda text: -1,
+                 target_schema: Callable[[str], Schema] | None = None) -> None:
         """``problem``: where the word the parser refuses starts (-1: none),
-        shown in the error style."""
+        shown in the error style.  ``target_schema``: the schema of an
+        ``@TARGET line``'s VM, which knows the commands after the target."""
         self._schema = schema
         self._in_transaction = in_transaction
         self._problem = problem
+        self._target_schema = target_schema
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         schema: Schema | None = self._schema()
-        text = document.text
-        if schema is not None and text.strip() and text.lstrip() == text.strip() and \
-                " " not in text.strip() and typing_prefix_of(text.strip(), schema):
+        text = line = document.text
+        at = None if self._in_transaction() else typed_target(text)
+        if at is not None and at[1] >= 0 and self._target_schema is not None:
+            schema, line = self._target_schema(at[0]), text[at[1]:]
+        if schema is not None and line.strip() and line.lstrip() == line.strip() and \
+                " " not in line.strip() and typing_prefix_of(line.strip(), schema):
             schema = None  # a command name still being typed is not an error yet
         lexer = ShorthandLexer(schema=schema, transaction=self._in_transaction(),
                                stripnl=False, ensurenl=False)

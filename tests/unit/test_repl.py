@@ -145,6 +145,23 @@ def test_prompt_lexer_marks_unknown_commands() -> None:
     assert line[0] == ("class:pygments.name.function", "stop")
 
 
+def test_prompt_lexer_reads_a_line_for_a_vm_by_that_vms_schema() -> None:
+    from prompt_toolkit.document import Document
+
+    from qmpshell.schema.model import Command, Schema
+    runner = FakeRunner()
+    dst = Schema(commands={"dst-only": Command("dst-only", "empty")}, source="dst")
+    lexer = PromptLexer(lambda: runner.schema, lambda: False,
+                        target_schema=lambda target: dst if target == "dst" else runner.schema)
+    words = [w for w in lexer.lex_document(Document("@dst dst-only"))(0) if w[1].strip()]
+    assert words == [("class:pygments.name.label", "@dst"),
+                     ("class:pygments.name.function", "dst-only")]
+    words = [w for w in lexer.lex_document(Document("@src dst-only x=1"))(0) if w[1].strip()]
+    assert words[1] == ("class:pygments.error", "dst-only")
+    words = [w for w in lexer.lex_document(Document("@dst dst-o"))(0) if w[1].strip()]
+    assert words[1][0] != "class:pygments.error"  # still being typed
+
+
 def test_toolbar_follows_the_line(tmp_path: Path) -> None:
     async def go() -> None:
         with create_pipe_input() as inp:
