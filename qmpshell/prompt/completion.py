@@ -671,7 +671,11 @@ class QmpCompleter(Completer):
             if not any(ch.isspace() for ch in word):
                 return Suggestion("value", prefix=word, hint="hmp-command"), schema, values
             return NONE, schema, values
-        return suggest(text, schema, transaction=self._in_transaction()), schema, values
+        s = suggest(text, schema, transaction=self._in_transaction())
+        if s.kind == "vm":  # .use NAME, .disconnect NAME
+            names = self._targets.names() if self._targets is not None else ()
+            s = Suggestion("choice", prefix=s.prefix, choices=tuple(names))
+        return s, schema, values
 
     def get_completions(self, document: Document,
                         complete_event: CompleteEvent) -> Iterator[Completion]:

@@ -26,7 +26,7 @@ FORMATS = ("table", "json")
 
 Slot = str | tuple[str, ...]
 """What completes one argument: 'command', 'event', 'file', 'hmp-command' (the
-server's HMP commands), or fixed words."""
+server's HMP commands), 'vm' (the names of the connections), or fixed words."""
 
 
 class DotSpec(NamedTuple):
@@ -386,9 +386,9 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
             "connect to one more VM, or reconnect one; without ADDRESS, the current VM "
             "again", parse_connect, replayed=True, completes=("file",)),
     DotSpec(".disconnect", ".disconnect NAME", "close one VM's connection", parse_vm,
-            replayed=True),
+            replayed=True, completes=("vm",)),
     DotSpec(".use", ".use NAME", "send plain lines to another VM (@NAME line: one line)",
-            parse_vm, replayed=True),
+            parse_vm, replayed=True, completes=("vm",)),
     DotSpec(".vms", ".vms", "list the connections: name, kind, QEMU version, state",
             parse_nothing(".vms")),
     DotSpec(".pager", ".pager [on|off]",

@@ -297,5 +297,7 @@ def test_a_line_for_another_vm_completes_and_is_checked_by_that_vm(
         toolbar_says("unknown argument: x")
         term.keys("C-u", "@")
         toolbar_says("@NAME line: on one VM")
+        term.keys("C-u", ".use d", "Tab", "Enter")  # one burst
+        term.wait_line("(disk) ")
     finally:
         term.close()

@@ -573,6 +573,14 @@ def test_a_line_for_a_vm_completes_by_that_vms_schema_and_live_names() -> None:
     assert completer.tab(Document("@dst query-sta"))[1].text == "query-status "
 
 
+def test_use_and_disconnect_complete_the_vm_names() -> None:
+    s = small_schema()
+    completer = QmpCompleter(lambda: s, targets=TwoVMs(s, LiveValues(FakeServer().execute)))
+    assert [c.text for c in complete(completer, ".use ")] == ["src", "dst"]
+    assert completer.tab(Document(".disconnect d"))[1].text == "dst "
+    assert complete(QmpCompleter(lambda: s), ".use ") == []  # no VMs known: nothing
+
+
 def test_a_typed_target_and_where_its_line_starts() -> None:
     from qmpshell.runner.fleet import typed_target
 
