@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
               "(what the shell adds to a fan-out)")
         qemu_fan, own_fan, own_raw = (times[k][0] * 1000 for k in (
             "raw at once qemu cpu", "fan-out own cpu", "raw at once own cpu"))
-        cores = os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1  # the cores this process (and its QEMUs) may use
         print(f"  CPU per fan-out line: the {args.vms} QEMUs {qemu_fan:.2f} ms, so at least "
               f"{qemu_fan / cores:.2f} ms on {cores} cores;")
         print(f"    this process {own_fan:.2f} ms for @all, {own_raw:.2f} ms for the bare client")
