@@ -5,9 +5,12 @@ For each round, in turn (so machine load hits all alike):
 
 - ``qmpshell SOCK`` (the installed entry point) and ``python -m
   qemu.qmp.qmp_shell SOCK`` in a pty: the time until ``(QEMU)`` shows
-  ("prompt"), and until a key typed at once is echoed by the line editor
-  ("ready": for qmpshell, prompt_toolkit has taken over from the prompt
-  painted at connection time; keys typed before wait for it, none is lost);
+  ("prompt"), until ``query-kv`` typed at once shows ("ready": for
+  qmpshell, shown by the prompt painted at connection time, which reads the
+  keys until prompt_toolkit takes over), and until the Tab and Enter typed
+  right after it have completed it and run ``query-kvm`` ("completes": the
+  line editor at work, for qmpshell prompt_toolkit, which got the keys read
+  before it);
 - scripted: ``qmpshell SOCK -c query-status`` against ``qmp-shell SOCK``
   reading the same line from a file, and the raw client doing the same
   (``bench/raw_client.py SOCK 1``, the interpreter and a socket).
@@ -37,13 +40,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
 BIN = Path(sys.executable).parent
-TYPED = "zz"
-"""Typed right after the prompt shows; seen again once the editor runs."""
+TYPED = "query-kv"
+"""Typed right after the prompt shows, then a Tab, which completes it to
+query-kvm, and Enter, which runs it."""
+ITS_REPLY = '"present"'
+CPR_REQUEST, CPR_ANSWER = "\x1b\\[6n", "\x1b[1;1R"
+"""prompt_toolkit asks where the cursor is; a terminal answers, a pty does not."""
 
 
-def time_to_prompt(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawning ``argv`` to its ``(QEMU)`` prompt, and to the
-    echo of a key typed as soon as the prompt showed."""
+def time_to_prompt(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Seconds from spawning ``argv`` to its ``(QEMU)`` prompt, to the echo
+    of text typed as soon as the prompt showed, and to the reply of the
+    command a Tab and Enter typed after it completed and ran."""
     start = time.perf_counter()
     child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(30, 120),
                           encoding="utf-8", timeout=30)
@@ -54,12 +62,17 @@ def time_to_prompt(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
         child.send(TYPED)
         child.expect(TYPED)
         ready = time.perf_counter() - start
+        child.send("\t\r")
+        while child.expect([ITS_REPLY, CPR_REQUEST]) == 1:
+            child.send(CPR_ANSWER)  # as a terminal does, at once
+        completes = time.perf_counter() - start
+        child.expect(r"\(QEMU\)")
         child.sendcontrol("u")
         child.sendcontrol("d")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
-    return shown, ready
+    return shown, ready, completes
 
 
 def time_to_run(argv: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
@@ -86,8 +99,9 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 
 def measure(rounds: int) -> dict[str, list[float]]:
-    names = ("qmpshell prompt", "qmpshell ready", "qmp-shell prompt", "qmp-shell ready",
-             "qmpshell -c", "qmp-shell -c", "raw client -c")
+    names = ("qmpshell prompt", "qmpshell ready", "qmpshell completes", "qmp-shell prompt",
+             "qmp-shell ready", "qmp-shell completes", "qmpshell -c", "qmp-shell -c",
+             "raw client -c")
     results: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -106,9 +120,10 @@ def measure(rounds: int) -> dict[str, list[float]]:
             time_to_run(raw, env)
             for _ in range(rounds):
                 for who, argv in (("qmpshell", ours), ("qmp-shell", theirs)):
-                    shown, ready = time_to_prompt(argv, env)
+                    shown, ready, completes = time_to_prompt(argv, env)
                     results[f"{who} prompt"].append(shown)
                     results[f"{who} ready"].append(ready)
+                    results[f"{who} completes"].append(completes)
                 results["qmpshell -c"].append(time_to_run([*ours, "-c", "query-status"], env))
                 results["qmp-shell -c"].append(time_to_run(theirs, env, stdin=one))
                 results["raw client -c"].append(time_to_run(raw, env))
@@ -123,6 +138,7 @@ def summary(results: dict[str, list[float]]) -> dict[str, float]:
     out = {f"{name} ms": value for name, value in med.items()}
     out["prompt ratio"] = med["qmpshell prompt"] / med["qmp-shell prompt"]
     out["ready ratio"] = med["qmpshell ready"] / med["qmp-shell ready"]
+    out["completes ratio"] = med["qmpshell completes"] / med["qmp-shell completes"]
     out["scripted ratio"] = med["qmpshell -c"] / med["qmp-shell -c"]
     out["scripted vs raw"] = med["qmpshell -c"] / med["raw client -c"]
     for what, ours, theirs in (("prompt", "qmpshell prompt", "qmp-shell prompt"),
@@ -144,7 +160,8 @@ def report(rounds: int, results: dict[str, list[float]]) -> None:
         print(f"{name:18}{statistics.median(times) * 1000:12.0f}{min(times) * 1000:10.0f}")
     s = summary(results)
     print(f"qmpshell/qmp-shell (median): prompt {s['prompt ratio']:.2f}x, "
-          f"ready {s['ready ratio']:.2f}x, scripted -c {s['scripted ratio']:.2f}x")
+          f"ready {s['ready ratio']:.2f}x, completes {s['completes ratio']:.2f}x, "
+          f"scripted -c {s['scripted ratio']:.2f}x")
     print(f"  the same, median of each round's ratio: prompt "
           f"{s['prompt ratio per round']:.2f}x, scripted -c {s['scripted ratio per round']:.2f}x")
     print(f"qmpshell -c / raw client -c (median): {s['scripted vs raw']:.2f}x")

@@ -75,6 +75,10 @@ PROMPT = "(QEMU) "
 PROMPT_HMP = "(HMP) "
 PROMPT_AGENT = "(QGA) "
 PROMPT_TRANSACTION = "TRANS> "
+SCHEMA_CHECK_PAUSE = 0.5
+"""Seconds between the cached schema coming into use and asking the server
+whether it still holds: lines typed or pasted at once go first, not behind
+that reply of some 300 kB."""
 TARGET_HINT = "@NAME line: on one VM, @all: on every VM, @GLOB: on the VMs it matches"
 
 UI_STYLE = {
@@ -730,6 +734,7 @@ class Repl:
                     self.runner.use_schema(schema)
                 member.schema = schema
                 self.session.app.invalidate()
+                await asyncio.sleep(SCHEMA_CHECK_PAUSE)
         except (QmpShellError, OSError):
             pass  # the connection went away: the watcher says so
 

@@ -70,6 +70,78 @@ def test_paint_quiets_the_terminal_and_release_gives_it_back(pty: tuple[int, Any
     assert read_all(master) == b"\r\x1b[K\x1b[?2004l"
 
 
+def read_until(fd: int, wanted: bytes, deadline: float = 10.0) -> bytes:
+    """What ``fd`` gives until it has given ``wanted`` (fails after ``deadline`` s)."""
+    import select
+    import time
+
+    got = b""
+    end = time.monotonic() + deadline
+    while wanted not in got:
+        left = end - time.monotonic()
+        assert left > 0, f"{wanted!r} did not come; got {got!r}"
+        if select.select([fd], [], [], left)[0]:
+            got += os.read(fd, 4096)
+    return got
+
+
+def wait_until_read(end: Any, deadline: float = 10.0) -> None:
+    """Until the terminal's input queue is empty: every key typed was read."""
+    import fcntl
+    import struct
+    import time
+
+    end_at = time.monotonic() + deadline
+    while struct.unpack("i", fcntl.ioctl(end.fileno(), termios.FIONREAD, b"\0" * 4))[0]:
+        assert time.monotonic() < end_at, "the keys typed were not read"
+        time.sleep(0.01)
+
+
+def test_keys_typed_at_the_painted_prompt_show_at_once_and_are_kept(
+        pty: tuple[int, Any]) -> None:
+    """Plain text shows as it is typed (Backspace takes it back); the first
+    other key ends the showing, but every key is kept, in order."""
+    master, end = pty
+    first = paint_first_prompt(False, end, end, TERM)
+    assert first is not None
+    assert read_until(master, b"(QEMU) ").endswith(b"(QEMU) ")
+    os.write(master, b"query-sx")
+    assert read_until(master, b"query-sx") == b"query-sx"
+    os.write(master, b"\x7ft")
+    assert read_until(master, b"\b \bt") == b"\b \bt"
+    os.write(master, b"\tab\r")  # Tab: no longer shown, still kept
+    wait_until_read(end)
+    assert first.take_typed() == b"query-sx\x7ft\tab\n"  # the terminal reads Enter as \n
+    assert first.take_typed() == b""  # once
+    os.write(master, b"later")  # from now on the keys wait in the terminal's queue
+    assert read_all(master) == b""
+    assert os.read(end.fileno(), 100) == b"later"
+    first.release()
+
+
+def test_the_keys_read_go_first_to_prompt_toolkit(pty: tuple[int, Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from prompt_toolkit.input.typeahead import get_typeahead
+    from prompt_toolkit.keys import Keys
+
+    master, end = pty
+    first = paint_first_prompt(False, end, end, TERM)
+    assert first is not None
+    read_until(master, b"(QEMU) ")
+    os.write(master, b"ab\x1b[200~x\ny")  # a paste still arriving
+    read_until(master, b"ab")
+    monkeypatch.setattr(sys, "stdin", end)
+    handover = firstprompt.handover_input(first)
+    wait_until_read(end)
+    keys = get_typeahead(handover)
+    assert [(k.key, k.data) for k in keys] == [("a", "a"), ("b", "b")]
+    handover.vt100_parser.feed("z\x1b[201~")  # the rest of the paste, read by prompt_toolkit
+    handover.vt100_parser.flush()
+    assert [(k.key, k.data) for k in handover.flush_keys()] == [
+        (Keys.BracketedPaste, "x\nyz")]
+    first.release()
+
+
 def test_hmp_prompt(pty: tuple[int, Any]) -> None:
     master, end = pty
     first = paint_first_prompt(True, end, end, TERM)

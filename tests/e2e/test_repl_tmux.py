@@ -301,3 +301,22 @@ def test_a_line_for_another_vm_completes_and_is_checked_by_that_vm(
         term.wait_line("(disk) ")
     finally:
         term.close()
+
+
+def test_a_line_typed_the_moment_the_prompt_shows_is_completed_and_run(
+        machine: QemuProcess, home: Path, tmp_path: Path) -> None:
+    """Text, Tab and Enter in one burst as soon as ``(QEMU)`` shows, before
+    the line editor is up: the text shows at once, and the editor, when it
+    takes over, gets every key in order (the Tab completes, Enter runs)."""
+    env = isolated_env(home, answers_cpr=True)
+    term = Tmux(tmp_path, [str(QMPSHELL), str(machine.socket_path)], env)
+    try:
+        term.wait_text(PROMPT.strip())
+        term.keys("query-kv", "Tab", "Enter")
+        term.wait_text(PROMPT + "query-kvm")
+        term.wait_text('"present": true')
+        term.wait_line(PROMPT)
+        term.keys("C-d")
+        term.wait_for(lambda: PROMPT not in term.input_line(), "the shell to end")
+    finally:
+        term.close()
