@@ -48,7 +48,14 @@ from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_a
 from qmpshell.prompt.completion import LiveValues, QmpCompleter, ValueSource
 from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
-from qmpshell.prompt.keys import PendingInput, TabKey, early_answer, paste, typed_ahead
+from qmpshell.prompt.keys import (
+    PendingInput,
+    TabKey,
+    early_answer,
+    keys_wait,
+    paste,
+    typed_ahead,
+)
 from qmpshell.prompt.pager import LESS, Pager, page
 from qmpshell.prompt.toolbar import (
     Fragments,
@@ -278,7 +285,8 @@ class Repl:
         if terminal is not None:  # progress lines take the path output takes
             self.runner.terminal = dataclasses.replace(terminal, write=self.emit_raw)
         try:
-            with patch_stdout(raw=True), self._interruptible():
+            keys_held = False
+            with patch_stdout(raw=True), self._interruptible(), contextlib.ExitStack() as between:
                 self._watch()
                 self._on_activity()  # what arrived before the prompt was up
                 if self.runner.connection is not None:  # is the cached schema still true?
@@ -296,6 +304,9 @@ class Repl:
                             continue
                         except EOFError:
                             break
+                    if not keys_held:  # from the first line on: the painted prompt is gone
+                        between.enter_context(keys_wait(self.session.input))
+                        keys_held = True
                     await self.handle(line)
         finally:
             self._closing = True

@@ -10,13 +10,16 @@ with an older text cannot undo them.
 
 A bracketed paste of several lines is entered line by line, each as if typed
 and followed by Enter (:class:`PendingInput`); a question takes only keys
-typed after it was asked (:func:`typed_ahead` sets earlier ones aside).
+typed after it was asked (:func:`typed_ahead` sets earlier ones aside);
+keys typed while a line runs wait for the next prompt as typed
+(:func:`keys_wait`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 from prompt_toolkit.application import get_app
 from prompt_toolkit.buffer import Buffer, CompletionState
@@ -178,6 +181,36 @@ def early_answer(text: str) -> tuple[str | None, str]:
     if newline and first.strip().lower() in ANSWER_WORDS:
         return first.strip(), rest
     return None, text
+
+
+@contextlib.contextmanager
+def keys_wait(input: Input) -> Iterator[None]:
+    """Between two prompts (a line runs, the next prompt is being set up):
+    keys typed wait for the next prompt as they were typed; prompt_toolkit
+    takes the terminal from these settings and gives it back to them.  The
+    terminal's own line editing would echo them into the line's output,
+    take Ctrl-U and Backspace for itself, and eat a Ctrl-D typed on an empty
+    line (the shell then never ended); its echo and line editing are off
+    meanwhile.  Ctrl-C still interrupts."""
+    try:
+        import termios
+
+        fd = input.fileno()
+        if not os.isatty(fd):
+            raise ValueError("not a terminal")
+        saved = termios.tcgetattr(fd)
+        quiet = [*saved[:6], list(saved[6])]
+        quiet[3] = saved[3] & ~(termios.ECHO | termios.ICANON)
+        quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: typed keys stay
+    except (ImportError, OSError, ValueError, NotImplementedError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def typed_ahead(input: Input) -> str:

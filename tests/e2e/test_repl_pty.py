@@ -227,3 +227,22 @@ def test_connect_reads_the_new_servers_schema(machine: QemuProcess, home: Path,
     child.expect(r"n0\s+null-co\s+1 MiB")
     child.expect(PROMPT)
     assert quit_shell(child) == 0
+
+
+def test_keys_typed_while_a_line_runs_wait_for_the_prompt_as_typed(
+        machine: QemuProcess, home: Path) -> None:
+    """Between two prompts the terminal's own line editing is off: a Ctrl-D
+    typed while a line runs reaches the next prompt (an empty line: the
+    shell ends) instead of being eaten by the terminal, and nothing typed
+    meanwhile is echoed into the line's output."""
+    child = shell(machine, home)
+    child.expect("Connected to QEMU")  # the line editor is up, not just the painted prompt
+    child.send(".sleep 1\r")  # read at once with its Enter: it runs once shown
+    child.expect(r"\.sleep")
+    child.send("query-kvm")  # while the line runs
+    child.send("\x15")  # Ctrl-U: for the next prompt's line, not the terminal's
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    assert "query-kvm" not in child.before
+    child.close()
+    assert child.exitstatus == 0
