@@ -217,6 +217,9 @@ def test_the_terminal_is_as_it_was_after_exit(qemu_pty: QemuProcess, tmp_path: P
     child = spawn(qemu_pty, tmp_path,
                   f'{QMPSHELL} {qemu_pty.socket_path}; echo "MODES:" $({modes})')
     child.expect(r"\(QEMU\) ")
+    child.send("query-status\r")  # a line run: the terminal is quiet between prompts
+    child.expect('"status": "running"')
+    child.expect(r"\(QEMU\)")
     child.sendcontrol("d")
     child.expect(r"MODES: (\S+) (\S+) (\S+)")
     assert sorted(child.match.groups()) == ["echo", "icanon", "isig"]
