@@ -85,14 +85,14 @@ def read_until(fd: int, wanted: bytes, deadline: float = 10.0) -> bytes:
     return got
 
 
-def wait_until_read(end: Any, deadline: float = 10.0) -> None:
-    """Until the terminal's input queue is empty: every key typed was read."""
-    import fcntl
-    import struct
+def wait_until_read(first: FirstPrompt, count: int, deadline: float = 10.0) -> None:
+    """Until the painted prompt's reader has read ``count`` bytes of keys (a
+    key written to a pty's master reaches the other end a moment later, so
+    an empty input queue does not yet say it was read)."""
     import time
 
     end_at = time.monotonic() + deadline
-    while struct.unpack("i", fcntl.ioctl(end.fileno(), termios.FIONREAD, b"\0" * 4))[0]:
+    while first._keys is not None and len(first._keys._typed) < count:
         assert time.monotonic() < end_at, "the keys typed were not read"
         time.sleep(0.01)
 
@@ -110,12 +110,16 @@ def test_keys_typed_at_the_painted_prompt_show_at_once_and_are_kept(
     os.write(master, b"\x7ft")
     assert read_until(master, b"\b \bt") == b"\b \bt"
     os.write(master, b"\tab\r")  # Tab: no longer shown, still kept
-    wait_until_read(end)
-    assert first.take_typed() == b"query-sx\x7ft\tab\n"  # the terminal reads Enter as \n
+    typed = b"query-sx\x7ft\tab\n"  # the terminal reads Enter as \n
+    wait_until_read(first, len(typed))
+    assert first.take_typed() == typed
     assert first.take_typed() == b""  # once
     os.write(master, b"later")  # from now on the keys wait in the terminal's queue
     assert read_all(master) == b""
-    assert os.read(end.fileno(), 100) == b"later"
+    queued = b""
+    while len(queued) < len(b"later"):  # blocks until they come: nobody else reads them
+        queued += os.read(end.fileno(), 100)
+    assert queued == b"later"
     first.release()
 
 
@@ -132,7 +136,7 @@ def test_the_keys_read_go_first_to_prompt_toolkit(pty: tuple[int, Any],
     read_until(master, b"ab")
     monkeypatch.setattr(sys, "stdin", end)
     handover = firstprompt.handover_input(first)
-    wait_until_read(end)
+    wait_until_read(first, len(b"ab\x1b[200~x\ny"))
     keys = get_typeahead(handover)
     assert [(k.key, k.data) for k in keys] == [("a", "a"), ("b", "b")]
     handover.vt100_parser.feed("z\x1b[201~")  # the rest of the paste, read by prompt_toolkit
