@@ -30,6 +30,7 @@ from prompt_toolkit.input.typeahead import get_typeahead
 from prompt_toolkit.keys import Keys
 
 from qmpshell.prompt.completion import Candidate, TabChoice
+from qmpshell.prompt.prepaint import quiet_settings
 
 PATIENCE = 10
 """How many look-up deadlines a Tab pressed before the server's names came
@@ -199,10 +200,8 @@ def keys_wait(input: Input) -> Iterator[None]:
         if not os.isatty(fd):
             raise ValueError("not a terminal")
         saved = termios.tcgetattr(fd)
-        quiet = [*saved[:6], list(saved[6])]
-        quiet[3] = saved[3] & ~(termios.ECHO | termios.ICANON)
-        quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
-        termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: typed keys stay
+        termios.tcsetattr(fd, termios.TCSANOW,  # TCSANOW: typed keys stay
+                          quiet_settings(saved, signals=True))
     except (ImportError, OSError, ValueError, NotImplementedError):
         yield
         return

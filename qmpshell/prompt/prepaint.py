@@ -43,6 +43,18 @@ HOLD = 1.5
 """Seconds the terminal stays quiet after painting (see the module doc)."""
 
 
+def quiet_settings(saved: list[Any], *, signals: bool) -> list[Any]:
+    """The terminal settings ``saved`` with the terminal's echo and line
+    editing off, so keys typed wait as typed, one at a time (and its
+    signal keys, unless ``signals``: Ctrl-C is then a key like others)."""
+    import termios
+
+    quiet = [*saved[:6], list(saved[6])]
+    quiet[3] = saved[3] & ~(termios.ECHO | termios.ICANON | (0 if signals else termios.ISIG))
+    quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
+    return quiet
+
+
 class EarlyKeys:
     """Keys typed at the painted prompt, read as they come until
     :meth:`stop`, their plain text shown at once after the prompt: printable
@@ -147,10 +159,8 @@ class FirstPrompt:
                 return None
             fd = stdin.fileno()
             saved = termios.tcgetattr(fd)
-            quiet = [*saved[:6], list(saved[6])]
-            quiet[3] = saved[3] & ~(termios.ECHO | termios.ICANON | termios.ISIG)
-            quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
-            termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: typed keys stay
+            termios.tcsetattr(fd, termios.TCSANOW,  # TCSANOW: typed keys stay
+                              quiet_settings(saved, signals=False))
         except (ImportError, OSError, ValueError):
             return None
         first = cls(fd, saved, stdout)
