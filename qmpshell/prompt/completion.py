@@ -12,6 +12,7 @@ injected :class:`ValueSource`, never waiting on the server for long.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -545,6 +546,10 @@ class LiveValues:
         if kind == "hmp-command":
             text = await self._call("human-monitor-command", **{"command-line": "help"})
             return hmp_commands(text if isinstance(text, str) else "")
+        if kind == "hmp-info":  # 'info NAME [args] -- what it shows', one per line
+            text = await self._call("human-monitor-command", **{"command-line": "help info"})
+            return hmp_commands("\n".join(line[len("info "):] for line in str(text).splitlines()
+                                          if line.startswith("info ")))
         if hint == "chardev":
             found = await self._call("query-chardev") or []
             return [Candidate(c["label"], c["label"], c.get("filename", ""))
@@ -567,6 +572,21 @@ class LiveValues:
         base = parent.rstrip("/")
         return [Candidate(f"{base}/{p['name']}", p["name"], _qom_type(p["type"]))
                 for p in found if str(p.get("type", "")).startswith(("child<", "link<"))]
+
+
+_HMP_INFO = re.compile(r"\s*(?:info|i)\s+(\S*)")
+
+
+def hmp_suggestion(text: str) -> Suggestion:
+    """What completes an HMP command line being typed: the command's name,
+    then, after ``info``, what to show; nothing else."""
+    word = text.lstrip()
+    if not any(ch.isspace() for ch in word):
+        return Suggestion("value", prefix=word, hint="hmp-command")
+    info = _HMP_INFO.fullmatch(text)
+    if info is not None:
+        return Suggestion("value", prefix=info.group(1), hint="hmp-info")
+    return NONE
 
 
 def hmp_commands(help_text: str) -> list[Candidate]:
@@ -667,10 +687,9 @@ class QmpCompleter(Completer):
                 schema, values = self._targets.schema_for(target), self._targets.values_for(target)
             text = text[start:]
         if self._hmp and not text.lstrip().startswith("."):
-            word = text.lstrip()
-            if not any(ch.isspace() for ch in word):
-                return Suggestion("value", prefix=word, hint="hmp-command"), schema, values
-            return NONE, schema, values
+            return hmp_suggestion(text), schema, values
+        if text.lstrip().startswith(".hmp ") and not self._in_transaction():
+            return hmp_suggestion(text.lstrip()[len(".hmp "):]), schema, values
         s = suggest(text, schema, transaction=self._in_transaction())
         if s.kind == "vm":  # .use NAME, .disconnect NAME
             names = self._targets.names() if self._targets is not None else ()

@@ -248,6 +248,9 @@ def test_hmp_mode_completes_hmp_command_names(machine: QemuProcess, home: Path,
         tmux.wait_line("(HMP) ")
         tmux.keys("inf", "Tab")  # takes effect when QEMU's help is in
         tmux.wait_line("(HMP) info ")
+        tmux.keys("block-j", "Tab", "Enter")  # what to show, from QEMU's 'help info'
+        tmux.wait_text("(HMP) info block-jobs")
+        tmux.wait_text("No active jobs")
     finally:
         tmux.close()
 

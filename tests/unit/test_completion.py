@@ -320,6 +320,10 @@ class FakeServer:
         if name == "device-list-properties":
             return {"return": [{"name": "drive", "type": "str", "description": "Node name"},
                                {"name": "num-queues", "type": "uint16"}]}
+        if name == "human-monitor-command" and request["arguments"]["command-line"] == "help info":
+            return {"return": "info balloon  -- show balloon information\n"
+                              "info block [-n] [-v] [device] -- show info of one block device\n"
+                              "info block-jobs  -- show progress of ongoing block operations\n"}
         if name == "human-monitor-command":
             return {"return": "info [subcommand] -- show things\nstop|s  -- stop\n"}
         if name == "qom-list":
@@ -519,8 +523,19 @@ def test_live_argument_names_leave_out_those_given() -> None:
 def test_hmp_mode_completes_hmp_command_names() -> None:
     completer = QmpCompleter(lambda: small_schema(), LiveValues(FakeServer().execute), hmp=True)
     assert [c.text for c in complete(completer, "in")] == ["info"]
-    assert complete(completer, "info ") == []
+    assert [c.text for c in complete(completer, "info ")] == ["balloon", "block", "block-jobs"]
+    got = complete(completer, "info bl")
+    assert [(c.text, c.start_position) for c in got] == [("block", -2), ("block-jobs", -2)]
+    assert got[0].display_meta_text == "show info of one block device"
+    assert complete(completer, "info block ") == []  # its arguments: not known
+    assert complete(completer, "stop ") == []
     assert [c.text for c in complete(completer, ".hmp st")] == ["stop"]
+
+
+def test_hmp_info_completes_what_to_show_after_hmp_in_qmp_mode() -> None:
+    completer = QmpCompleter(lambda: small_schema(), LiveValues(FakeServer().execute))
+    assert [c.text for c in complete(completer, ".hmp info ball")] == ["balloon"]
+    assert [c.text for c in complete(completer, ".hmp i bl")] == ["block", "block-jobs"]
 
 
 def test_qemu72_migration_capabilities_by_list_index(qemu72: Schema) -> None:
