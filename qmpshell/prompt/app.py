@@ -289,7 +289,9 @@ class Repl:
             with patch_stdout(raw=True), self._interruptible(), contextlib.ExitStack() as between:
                 self._watch()
                 self._on_activity()  # what arrived before the prompt was up
-                if self.runner.connection is not None:  # is the cached schema still true?
+                if self.runner.connection is not None and not self.settings.agent:
+                    # Is the cached schema still true?  (An agent's was read
+                    # from it just now: asking again would only delay a line.)
                     await self._load_schema(self.runner.connection)
                 while not self.runner.stopped:
                     line = self.pending.next_line()
