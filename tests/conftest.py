@@ -69,6 +69,11 @@ def start_qemu(tmp_path: Path) -> Iterator[Callable[..., QemuProcess]]:
         yield start
     finally:
         for proc in started:
+            if proc.proc is not None and (code := proc.proc.poll()) is not None and code < 0:
+                # Nothing here kills a QEMU: say who died of a signal, for the
+                # test's report (a rare 'connection refused' had no other trace).
+                print(f"note: QEMU pid {proc.proc.pid} in {proc.workdir} was killed "
+                      f"by signal {-code} before the test ended", file=sys.stderr)
             proc.stop()
 
 
