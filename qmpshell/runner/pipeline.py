@@ -378,11 +378,11 @@ class Runner:
         return self._schema_of(members[0])
 
     def _parse_alone(self, schema: Schema, line: str,
-                     parsed: dict[int, dict[str, Any] | QmpShellError | None] | None = None,
+                     parsed: dict[int, dict[str, Any] | QmpShellError | None],
                      ) -> dict[str, Any] | QmpShellError | None:
         """``line`` as a request typed by ``schema`` (a transaction on one
         line); kept in ``parsed``, so that asking and sending parse it once."""
-        if parsed is not None and id(schema) in parsed:
+        if id(schema) in parsed:
             return parsed[id(schema)]
         parser = self._targeted_parser(schema)
         request: dict[str, Any] | QmpShellError | None
@@ -394,12 +394,11 @@ class Runner:
             if parser.in_transaction:
                 parser.reset()
                 request = ParseError("after @VM, a transaction( ... ) goes on one line")
-        if parsed is not None:
-            parsed[id(schema)] = request
+        parsed[id(schema)] = request
         return request
 
     def _parse_to_send(self, schema: Schema, line: str, where: str | None,
-                       parsed: dict[int, dict[str, Any] | QmpShellError | None] | None = None,
+                       parsed: dict[int, dict[str, Any] | QmpShellError | None],
                        ) -> dict[str, Any] | QmpShellError | None:
         """``line`` as the request that goes to the VMs ``schema`` types, a
         recording's masked secrets filled in (the mask is never sent)."""

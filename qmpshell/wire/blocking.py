@@ -33,7 +33,6 @@ from qmpshell.wire.connection import Interrupted, Reply, SocketEndpoint, Warn
 from qmpshell.wire.protocol import (
     Closed,
     EventReceived,
-    Outgoing,
     Ready,
     ReplyReceived,
     State,
@@ -420,19 +419,16 @@ def execute_together(connections: Sequence[BlockingConnection],
             each(slot, outcome)
 
     heads: dict[int, str | None] = {}
-    started: list[tuple[int, BlockingConnection, Outgoing, dict[str, Any]]] = []
-    for slot, (conn, request) in enumerate(zip(connections, requests, strict=True)):
-        if conn.connected:
-            if (head := heads.get(id(request), "")) == "":
-                head = heads[id(request)] = request_head(request)
-            outgoing = conn._proto.send(request, head)
-            conn._write(outgoing.data)  # this VM starts while the next is encoded
-            started.append((slot, conn, outgoing, request))
-        else:
-            settle(slot, ConnectError(f"connection lost: {conn.lost_reason()}"))
-    now = time.monotonic()
     awaited = []
-    for slot, conn, outgoing, request in started:
+    now = time.monotonic()
+    for slot, (conn, request) in enumerate(zip(connections, requests, strict=True)):
+        if not conn.connected:
+            settle(slot, ConnectError(f"connection lost: {conn.lost_reason()}"))
+            continue
+        if (head := heads.get(id(request), "")) == "":
+            head = heads[id(request)] = request_head(request)
+        outgoing = conn._proto.send(request, head)
+        conn._write(outgoing.data)  # this VM starts while the next is encoded
         limit = conn.timeout if timeout is None else timeout
         awaited.append(_Awaited(slot, conn, outgoing.request_id, request, limit,
                                 None if limit is None else now + limit))
