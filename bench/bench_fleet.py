@@ -34,13 +34,13 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from helpers.drivers import loop_thread  # noqa: E402
 from helpers.libvirt_daemon import LibvirtDaemon, libvirt_missing_message  # noqa: E402
 from helpers.qemu_process import QemuProcess, have_qemu, qemu_missing_message  # noqa: E402
 
@@ -193,38 +193,33 @@ def prompt_fan_out(qemus: list[QemuProcess], rounds: int,
                    lines: int) -> dict[str, list[float]]:
     """The same lines over the asyncio driver, as at the prompt: its loop in
     a thread of its own, the lines run from another."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="loop", daemon=True)
-    thread.start()
     conns: list[AsyncConnection] = []
-    try:
-        runner = quiet_runner()
-        for i, q in enumerate(qemus, 1):
-            conn = AsyncConnection(str(q.socket_path), timeout=30.0)
-            conns.append(conn)
-            asyncio.run_coroutine_threadsafe(conn.connect(), loop).result(30)
-            runner.attach(f"q{i}", conn, runner.schema)
-        one_by_one = [f"@q{i} query-status" for i in range(1, len(qemus) + 1)]
-        times: dict[str, list[float]] = {"prompt fan-out": [], "prompt in turn": []}
-        assert runner.run_line("@all query-status")  # caches warm
-        for _ in range(rounds):
-            start = time.perf_counter()
-            for _ in range(lines):
-                assert runner.run_line("@all query-status")
-            times["prompt fan-out"].append((time.perf_counter() - start) / lines)
-            start = time.perf_counter()
-            for _ in range(lines):
-                for line in one_by_one:
-                    assert runner.run_line(line)
-            times["prompt in turn"].append((time.perf_counter() - start) / lines)
-        runner.close_pool()
-        return times
-    finally:
-        for conn in conns:
-            conn.close()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with loop_thread() as loop:
+        try:
+            runner = quiet_runner()
+            for i, q in enumerate(qemus, 1):
+                conn = AsyncConnection(str(q.socket_path), timeout=30.0)
+                conns.append(conn)
+                asyncio.run_coroutine_threadsafe(conn.connect(), loop).result(30)
+                runner.attach(f"q{i}", conn, runner.schema)
+            one_by_one = [f"@q{i} query-status" for i in range(1, len(qemus) + 1)]
+            times: dict[str, list[float]] = {"prompt fan-out": [], "prompt in turn": []}
+            assert runner.run_line("@all query-status")  # caches warm
+            for _ in range(rounds):
+                start = time.perf_counter()
+                for _ in range(lines):
+                    assert runner.run_line("@all query-status")
+                times["prompt fan-out"].append((time.perf_counter() - start) / lines)
+                start = time.perf_counter()
+                for _ in range(lines):
+                    for line in one_by_one:
+                        assert runner.run_line(line)
+                times["prompt in turn"].append((time.perf_counter() - start) / lines)
+            runner.close_pool()
+            return times
+        finally:
+            for conn in conns:
+                conn.close()
 
 
 MACHINE = ["-machine", "pc,accel=tcg", "-m", "64"]

@@ -23,6 +23,21 @@ class Connect(Protocol):
 
 
 @contextmanager
+def loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as the prompt's is;
+    stopped and closed at the end."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="loop", daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@contextmanager
 def driver(name: str) -> Iterator[Connect]:
     """A function that connects with driver ``name``; every connection it
     made is closed (and the loop stopped) at the end."""
@@ -39,20 +54,14 @@ def driver(name: str) -> Iterator[Connect]:
             for conn in made:
                 conn.close()
         return
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="loop", daemon=True)
-    thread.start()
-
-    def connect_aio(address: str, **options: Any) -> QmpConnection:
-        conn = AsyncConnection(address, **options)
-        made.append(conn)
-        asyncio.run_coroutine_threadsafe(conn.connect(), loop).result(60)
-        return conn
-    try:
-        yield connect_aio
-    finally:
-        for conn in made:
-            conn.close()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with loop_thread() as loop:
+        def connect_aio(address: str, **options: Any) -> QmpConnection:
+            conn = AsyncConnection(address, **options)
+            made.append(conn)
+            asyncio.run_coroutine_threadsafe(conn.connect(), loop).result(60)
+            return conn
+        try:
+            yield connect_aio
+        finally:
+            for conn in made:
+                conn.close()
