@@ -23,7 +23,7 @@ from conftest import isolated_env
 from helpers.cli import messages, qmpshell
 from helpers.fake_server import FakeQMP
 from helpers.pki import client_args, make_pki, sign
-from helpers.qemu_process import QemuProcess, free_port, port_open
+from helpers.qemu_process import QemuProcess, free_port, tcp_listening
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -45,7 +45,7 @@ def tls_qemu(start_qemu: Callable[..., QemuProcess]) -> QemuTLS:
                         "tls-creds=tls0",
             "-mon", "chardev=mon0,mode=control"])
         deadline = time.monotonic() + 20
-        while not port_open(port):  # the TLS listener may come up after the QMP socket
+        while not tcp_listening(port):  # the TLS listener may come up after the QMP socket
             assert time.monotonic() < deadline, "QEMU's TLS monitor did not listen"
             time.sleep(0.02)
         return f"127.0.0.1:{port}"

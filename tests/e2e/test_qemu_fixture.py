@@ -42,3 +42,47 @@ def test_fixture_tears_qemu_down(tmp_path) -> None:  # type: ignore[no-untyped-d
     except ProcessLookupError:
         alive = False
     assert not alive
+
+
+def test_tcp_monitor_is_ready_untouched_and_answers_first_client(qemu: QemuProcess) -> None:
+    """The fixture saw the TCP monitor listening without connecting to it:
+    the test's own connection is QEMU's first client there."""
+    from helpers.qemu_process import tcp_listening
+
+    assert tcp_listening(qemu.tcp_port)
+    with socket.create_connection(("127.0.0.1", qemu.tcp_port), timeout=10) as s:
+        f = s.makefile("rwb")
+        assert "QMP" in json.loads(f.readline())
+        assert exchange(f, {"execute": "qmp_capabilities"}) == {"return": {}}
+
+
+def test_a_bound_port_nobody_listens_on_is_not_ready() -> None:
+    from helpers.qemu_process import tcp_listening
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        assert not tcp_listening(s.getsockname()[1])
+        s.listen(1)
+        assert tcp_listening(s.getsockname()[1])
+
+
+def test_a_port_taken_before_qemu_binds_it_is_picked_again(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """free_port() can hand out a port that another process takes before
+    QEMU binds it: the start is tried again with another port."""
+    from conftest import require_qemu
+    from helpers import qemu_process
+
+    require_qemu()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        ports = iter([taken.getsockname()[1]])
+        real_free_port = qemu_process.free_port
+        monkeypatch.setattr(qemu_process, "free_port",
+                            lambda: next(ports, None) or real_free_port())
+        proc = QemuProcess(tmp_path, tcp=True).start()
+        try:
+            assert proc.tcp_port != taken.getsockname()[1]
+            assert qemu_process.tcp_listening(proc.tcp_port)
+        finally:
+            proc.stop()

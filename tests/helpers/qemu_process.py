@@ -43,6 +43,14 @@ class QemuProcess:
         self.socket_path = self.workdir / "qmp.sock"
 
     def start(self, timeout: float = 30.0) -> QemuProcess:
+        for _ in range(PORT_TRIES - 1):
+            try:
+                return self._start(timeout)
+            except PortTaken:  # free_port()'s port went to another process meanwhile
+                continue
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> QemuProcess:
         cmd = [QEMU_BINARY, "-nodefaults", "-display", "none",
                "-qmp", f"unix:{self.socket_path},server=on,wait=off"]
         if self.tcp:
@@ -58,9 +66,11 @@ class QemuProcess:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
+                if self.tcp and b"Address already in use" in self.log_path.read_bytes():
+                    raise PortTaken(self.tcp_port)
                 raise RuntimeError(f"QEMU exited with {self.proc.returncode}: "
                                    + self.log_path.read_text(errors="replace"))
-            if unix_listening(self.socket_path) and (not self.tcp or port_open(self.tcp_port)):
+            if unix_listening(self.socket_path) and (not self.tcp or tcp_listening(self.tcp_port)):
                 return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -75,6 +85,14 @@ class QemuProcess:
             return
         stop_group(self.proc)
         self.proc = None
+
+
+PORT_TRIES = 5
+"""Starts tried with a fresh port when the one picked was taken meanwhile."""
+
+
+class PortTaken(RuntimeError):
+    """QEMU could not bind the TCP port :func:`free_port` picked."""
 
 
 def free_port() -> int:
@@ -96,6 +114,23 @@ def unix_listening(path: Path) -> bool:
         fields = row.split()
         # Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
         if len(fields) >= 8 and fields[7] == wanted and int(fields[3], 16) & 0x10000:
+            return True
+    return False
+
+
+def tcp_listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port``, without connecting
+    (a connection would take the monitor's one client, and a connect to a
+    port nobody listens on yet can, rarely, connect the socket to itself)."""
+    try:
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:
+        return port_open(port)
+    local = f"0100007F:{port:04X}"
+    for row in table.splitlines()[1:]:
+        fields = row.split()
+        # sl local_address rem_address st ...; st 0A = LISTEN
+        if len(fields) >= 4 and fields[1] == local and fields[3] == "0A":
             return True
     return False
 
