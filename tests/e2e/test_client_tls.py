@@ -39,13 +39,15 @@ def tls_qemu(start_qemu: Callable[..., QemuProcess]) -> QemuTLS:
     certificate; it returns HOST:PORT once that monitor listens."""
     def start(pki: Path) -> str:
         port = free_port()
-        start_qemu(pki.name, args=[
+        qemu = start_qemu(pki.name, args=[
             "-object", f"tls-creds-x509,id=tls0,dir={pki},endpoint=server,verify-peer=on",
             "-chardev", f"socket,id=mon0,host=127.0.0.1,port={port},server=on,wait=off,"
                         "tls-creds=tls0",
             "-mon", "chardev=mon0,mode=control"])
+        assert qemu.proc is not None
         deadline = time.monotonic() + 20
-        while not tcp_listening(port):  # the TLS listener may come up after the QMP socket
+        # the TLS listener may come up after the QMP socket
+        while not tcp_listening(port, qemu.proc.pid):
             assert time.monotonic() < deadline, "QEMU's TLS monitor did not listen"
             time.sleep(0.02)
         return f"127.0.0.1:{port}"

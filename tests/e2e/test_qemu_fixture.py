@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 from helpers.qemu_process import QemuProcess
@@ -49,7 +50,7 @@ def test_tcp_monitor_is_ready_untouched_and_answers_first_client(qemu: QemuProce
     the test's own connection is QEMU's first client there."""
     from helpers.qemu_process import tcp_listening
 
-    assert tcp_listening(qemu.tcp_port)
+    assert qemu.proc is not None and tcp_listening(qemu.tcp_port, qemu.proc.pid)
     with socket.create_connection(("127.0.0.1", qemu.tcp_port), timeout=10) as s:
         f = s.makefile("rwb")
         assert "QMP" in json.loads(f.readline())
@@ -64,6 +65,8 @@ def test_a_bound_port_nobody_listens_on_is_not_ready() -> None:
         assert not tcp_listening(s.getsockname()[1])
         s.listen(1)
         assert tcp_listening(s.getsockname()[1])
+        assert tcp_listening(s.getsockname()[1], os.getpid())
+        assert not tcp_listening(s.getsockname()[1], os.getppid())  # not its listener
 
 
 def test_a_port_taken_before_qemu_binds_it_is_picked_again(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +86,7 @@ def test_a_port_taken_before_qemu_binds_it_is_picked_again(tmp_path, monkeypatch
         proc = QemuProcess(tmp_path, tcp=True).start()
         try:
             assert proc.tcp_port != taken.getsockname()[1]
-            assert qemu_process.tcp_listening(proc.tcp_port)
+            assert proc.proc is not None
+            assert qemu_process.tcp_listening(proc.tcp_port, proc.proc.pid)
         finally:
             proc.stop()

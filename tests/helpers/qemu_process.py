@@ -70,7 +70,8 @@ class QemuProcess:
                     raise PortTaken(self.tcp_port)
                 raise RuntimeError(f"QEMU exited with {self.proc.returncode}: "
                                    + self.log_path.read_text(errors="replace"))
-            if unix_listening(self.socket_path) and (not self.tcp or tcp_listening(self.tcp_port)):
+            if unix_listening(self.socket_path) and (
+                    not self.tcp or tcp_listening(self.tcp_port, self.proc.pid)):
                 return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -118,21 +119,41 @@ def unix_listening(path: Path) -> bool:
     return False
 
 
-def tcp_listening(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:``port``, without connecting
-    (a connection would take the monitor's one client, and a connect to a
-    port nobody listens on yet can, rarely, connect the socket to itself)."""
+def tcp_listening(port: int, pid: int | None = None) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (process ``pid``,
+    when given), without connecting: a connection would take the monitor's
+    one client, and a connect to a port nobody listens on yet can, rarely,
+    connect the socket to itself."""
     try:
         table = Path("/proc/net/tcp").read_text()
     except OSError:
         return port_open(port)
     local = f"0100007F:{port:04X}"
+    inodes = set()
     for row in table.splitlines()[1:]:
         fields = row.split()
-        # sl local_address rem_address st ...; st 0A = LISTEN
-        if len(fields) >= 4 and fields[1] == local and fields[3] == "0A":
-            return True
-    return False
+        # sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        if len(fields) >= 10 and fields[1] == local and fields[3] == "0A":
+            inodes.add(f"socket:[{fields[9]}]")
+    if pid is None or not inodes:
+        return bool(inodes)
+    return not inodes.isdisjoint(open_files(pid))
+
+
+def open_files(pid: int) -> set[str]:
+    """What the process's file descriptors point to (``socket:[INODE]`` for a socket)."""
+    found = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        entries = list(fd_dir.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            found.add(os.readlink(entry))
+        except OSError:
+            continue
+    return found
 
 
 def port_open(port: int) -> bool:
