@@ -44,7 +44,13 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from qmpshell.errors import ConnectError, ParseError, QmpShellError
-from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
+from qmpshell.prompt.banner import (
+    asks_to_quit,
+    banner,
+    describe_server,
+    fleet_banner,
+    same_address,
+)
 from qmpshell.prompt.completion import LiveValues, QmpCompleter, ValueSource
 from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
@@ -652,9 +658,26 @@ class Repl:
     def _greet(self) -> None:
         """The banner, above the first prompt (only a person sees the prompt)."""
         conn = self.runner.connection
-        if not self._greeted and conn is not None and conn.connected:
+        if not self._greeted and len(self.runner.vms) > 1:
+            asyncio.ensure_future(self._say_fleet())
+        elif not self._greeted and conn is not None and conn.connected:
             asyncio.ensure_future(self._say_connected(conn, banner))
         self._greeted = True
+
+    async def _say_fleet(self) -> None:
+        """The banner of several VMs: each described over its own connection,
+        all at once."""
+        members = list(self.runner.vms)
+
+        async def described(conn: QmpConnection) -> str:
+            if not conn.connected:
+                return "not connected"
+            with contextlib.suppress(QmpShellError, OSError):
+                return await self.describe(conn)
+            return conn.name
+
+        texts = await asyncio.gather(*(described(m.connection) for m in members))
+        self.print(fleet_banner([(m.name, text) for m, text in zip(members, texts, strict=True)]))
 
     async def _say_connected(self, conn: QmpConnection, sentence: Callable[[str], str]) -> None:
         with contextlib.suppress(QmpShellError, OSError):

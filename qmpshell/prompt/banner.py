@@ -6,7 +6,7 @@ Pure functions, so the sentences are tested without a server."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qmpshell.qemuversion import version_text
@@ -25,6 +25,14 @@ def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str)
 def banner(description: str) -> str:
     """The line the prompt opens with."""
     return f"Connected to {description} \N{EM DASH} {HINT}"
+
+
+def fleet_banner(vms: Sequence[tuple[str, str]]) -> str:
+    """What the prompt opens with when it holds several VMs: how many, then
+    a line for each, its name and what it is connected to."""
+    width = max(len(name) for name, _ in vms)
+    rows = "".join(f"\n  {name.ljust(width)}  {description}" for name, description in vms)
+    return f"Connected to {len(vms)} VMs \N{EM DASH} {HINT}{rows}"
 
 
 def asks_to_quit(request: Mapping[str, Any]) -> bool:

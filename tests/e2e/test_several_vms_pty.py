@@ -4,6 +4,7 @@ libvirt guest while typing, its schema completing, its daemon going away."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,9 @@ def test_prompt_names_the_vm_and_gathers_identical_replies(
     a, b, c = start_qemu("a"), start_qemu("b"), start_qemu("c")
     child = spawn(home, f"a={a.socket_path}", f"b={b.socket_path}")
     child.expect(r"\(a\)")
+    child.expect(r"Connected to 2 VMs \N{EM DASH} Tab completes")  # the banner names each
+    child.expect(rf"\r\n  a  QEMU \d+\.\d+\.\d+ \(x86_64\) at {re.escape(str(a.socket_path))}\r\n")
+    child.expect(rf"  b  QEMU \d+\.\d+\.\d+ \(x86_64\) at {re.escape(str(b.socket_path))}\r\n")
     child.send("@b stop\r")
     child.expect(r"STOP \[b\]")
     child.expect(r"\(a\)")

@@ -33,3 +33,14 @@ def test_the_same_server_however_spelt(tmp_path: Path) -> None:
     assert same_address("localhost:4444", "localhost:4444")
     assert not same_address("localhost:4444", "localhost:4445")
     assert not same_address(str(sock), None)
+
+
+def test_several_vms_each_on_a_line_of_its_own() -> None:
+    from qmpshell.prompt.banner import fleet_banner
+
+    assert fleet_banner([("src", "QEMU 7.2.22 (x86_64) at /run/src.sock"),
+                         ("db-primary", "not connected")]).splitlines() == [
+        "Connected to 2 VMs \N{EM DASH} Tab completes, .help lists commands",
+        "  src         QEMU 7.2.22 (x86_64) at /run/src.sock",
+        "  db-primary  not connected",
+    ]
