@@ -191,12 +191,14 @@ def parse_connect(rest: str) -> str | None:
     return f"{name}={address}" if name else address
 
 
-def parse_vm(rest: str) -> str:
-    """The VM name of ``.use`` and ``.disconnect``."""
-    words = _split(rest)
-    if len(words) != 1:
-        raise ParseError("expected one VM name (.vms lists them)")
-    return words[0]
+def parse_vm(name: str) -> Callable[[str], str]:
+    """The parser of the VM name of ``.use`` and ``.disconnect``."""
+    def parse(rest: str) -> str:
+        words = _split(rest)
+        if len(words) != 1:
+            raise ParseError(f"{name} takes one VM name: {name} NAME (.vms lists them)")
+        return words[0]
+    return parse
 
 
 def parse_wait(rest: str) -> WaitSpec:
@@ -385,10 +387,10 @@ DOT_COMMANDS: tuple[DotSpec, ...] = (
     DotSpec(".connect", ".connect [[NAME=]ADDRESS]",
             "connect to one more VM, or reconnect one; without ADDRESS, the current VM "
             "again", parse_connect, replayed=True, completes=("file",)),
-    DotSpec(".disconnect", ".disconnect NAME", "close one VM's connection", parse_vm,
+    DotSpec(".disconnect", ".disconnect NAME", "close one VM's connection", parse_vm(".disconnect"),
             replayed=True, completes=("vm",)),
     DotSpec(".use", ".use NAME", "send plain lines to another VM (@NAME line: one line)",
-            parse_vm, replayed=True, completes=("vm",)),
+            parse_vm(".use"), replayed=True, completes=("vm",)),
     DotSpec(".vms", ".vms", "list the connections: name, kind, QEMU version, state",
             parse_nothing(".vms")),
     DotSpec(".pager", ".pager [on|off]",

@@ -112,3 +112,11 @@ def test_an_event_received_earlier_says_when() -> None:
     assert received_ago(event, now=103.6) == "received 3 s ago"
     assert received_ago(event, now=100.7) == "received just before"
     assert received_ago({"event": "STOP"}) == "received earlier"
+
+
+@pytest.mark.parametrize("line", [".use", ".use a b", ".disconnect", ".disconnect a b"])
+def test_a_vm_command_without_one_name_says_its_own_usage(line: str) -> None:
+    command = line.split()[0]
+    with pytest.raises(ParseError) as raised:
+        parse_dot(line).arguments()
+    assert str(raised.value) == f"{command} takes one VM name: {command} NAME (.vms lists them)"
