@@ -696,7 +696,8 @@ class Repl:
                                                2.0)
                 target = reply.get("return")
                 arch = str(target.get("arch", "")) if isinstance(target, dict) else ""
-        return describe_server(conn.greeting, arch, conn.name)
+        return describe_server(conn.greeting, arch, conn.name,
+                               domain=getattr(conn, "kind", "") == "libvirt")
 
     def _stop_watching(self, conn: QmpConnection | None = None) -> None:
         """Stop watching ``conn`` (None: every connection)."""

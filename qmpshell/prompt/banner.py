@@ -14,12 +14,14 @@ from qmpshell.qemuversion import version_text
 HINT = "Tab completes, .help lists commands"
 
 
-def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str) -> str:
-    """'QEMU 7.2.22 (x86_64) at /path.sock'; what is known of it."""
+def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str,
+                    domain: bool = False) -> str:
+    """'QEMU 7.2.22 (x86_64) at /path.sock' (or ', libvirt domain web1' for a
+    ``domain`` reached through libvirt); what is known of it."""
     name = " ".join(("QEMU", version_text(greeting))).rstrip()
     if arch:
         name += f" ({arch})"
-    return f"{name} at {address}"
+    return f"{name}, libvirt domain {address}" if domain else f"{name} at {address}"
 
 
 def banner(description: str) -> str:

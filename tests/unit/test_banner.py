@@ -14,6 +14,8 @@ def test_what_the_prompt_is_connected_to() -> None:
     assert describe_server(GREETING, "x86_64", "/run/vm.sock") == \
         "QEMU 7.2.22 (x86_64) at /run/vm.sock"
     assert describe_server(None, "", "host:4444") == "QEMU at host:4444"
+    assert describe_server(GREETING, "x86_64", "web1", domain=True) == \
+        "QEMU 7.2.22 (x86_64), libvirt domain web1"
     assert banner("QEMU 7.2.22 (x86_64) at /s") == \
         "Connected to QEMU 7.2.22 (x86_64) at /s \N{EM DASH} Tab completes, .help lists commands"
 
