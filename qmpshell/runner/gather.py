@@ -47,9 +47,9 @@ def summary(target: str, outcomes: Sequence[Outcome]) -> str:
 
 
 def render_gathered(target: str, outcomes: Sequence[Outcome]) -> list[str]:
-    """The blocks to print: each group under its header, then the summary."""
-    blocks = []
-    for names, text in gather(outcomes):
-        blocks.append(header(names) + ("\n" + text if text else ""))
+    """The blocks to print: each group under its header, then the summary.
+    VMs that printed nothing (``.sleep``, a ``.wait`` whose event is shown
+    as it came) get no empty block: the summary counts them."""
+    blocks = [header(names) + "\n" + text for names, text in gather(outcomes) if text]
     blocks.append(summary(target, outcomes))
     return blocks

@@ -55,6 +55,9 @@ def test_prompt_names_the_vm_and_gathers_identical_replies(
     child.send("@all query-name\r")
     child.expect(r"-+\r\na,b \(2\)\r\n-+\r\n")
     child.expect(r"@all: 2 VMs, 2 succeeded")
+    child.send("@all .sleep 0\r")  # nothing printed: no empty block, just the summary
+    child.expect(r"@all: 2 VMs, 2 succeeded")
+    assert "---" not in child.before.rpartition(".sleep 0")[2]
     child.send(f".connect c={c.socket_path}\r")
     child.expect(r"c: connected to QEMU")
     child.send(".use c\r")

@@ -104,6 +104,13 @@ def test_gathered_output_groups_identical_replies() -> None:
     assert summary("x", outcomes[:1]) == "@x: 1 VM, 1 succeeded"
 
 
+def test_vms_that_printed_nothing_get_no_empty_block() -> None:
+    outcomes = [Outcome("a", (), True), Outcome("b", ("hi",), True), Outcome("c", (), True)]
+    assert render_gathered("all", outcomes) == [
+        "---------------\nb (1)\n---------------\nhi", "@all: 3 VMs, 3 succeeded"]
+    assert render_gathered("a", outcomes[:1]) == ["@a: 1 VM, 1 succeeded"]
+
+
 def test_command_line_takes_several_named_addresses_and_domains() -> None:
     from qmpshell.cli.options import build_parser
     from qmpshell.settings import settings_from_args
