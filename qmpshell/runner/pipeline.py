@@ -322,8 +322,9 @@ class Runner:
                                             thread_name_prefix="fan-out")
         return self._pool
 
-    def _targeted(self, target: str, line: str, where: str | None) -> bool:
-        """``@TARGET line``: the line on every VM the target names, at once."""
+    def _targeted(self, target: str, line: str, where: str | None, offset: int = 0) -> bool:
+        """``@TARGET line``: the line on every VM the target names, at once
+        (``line`` starts ``offset`` characters into the line as typed)."""
         from qmpshell.runner import fanout
 
         members = self.vms.match(target)
@@ -336,11 +337,12 @@ class Runner:
                 separate_events=gathered)
         else:
             parsed: dict[int, dict[str, Any] | QmpShellError | None] = {}  # by schema
-            if not self._confirmed_everywhere(members, line, parsed):
+            if not self._confirmed_everywhere(members, line, parsed, offset):
                 self._note("not run")
                 return True
             captures = fanout.send_everywhere(
-                members, lambda schema: self._parse_to_send(schema, line, where, parsed), where,
+                members, lambda schema: self._parse_to_send(schema, line, where, parsed, offset),
+                where,
                 schema_of=self._schema_of, renderer_for=self.renderer_for,
                 verbose=self.settings.verbose, pool=self._threads, gathered=gathered)
         fanout.show(target, captures, gathered=gathered, out=self.out, report=self.report)
@@ -355,11 +357,12 @@ class Runner:
         return False
 
     def _confirmed_everywhere(self, members: list[Member], line: str,
-                              parsed: dict[int, dict[str, Any] | QmpShellError | None]) -> bool:
+                              parsed: dict[int, dict[str, Any] | QmpShellError | None],
+                              offset: int) -> bool:
         """``@TARGET line``: one question for every VM the line goes to,
         asked about the request as the first VM's schema reads it."""
         for member in members:
-            request = self._parse_alone(self._schema_of(member), line, parsed)
+            request = self._parse_alone(self._schema_of(member), line, parsed, offset)
             if isinstance(request, dict):
                 names = ", ".join(m.name for m in members)
                 return self._confirmed(request, f" (on {names})" if len(members) > 1 else "")
@@ -378,16 +381,22 @@ class Runner:
         return self._schema_of(members[0])
 
     def _parse_alone(self, schema: Schema, line: str,
-                     parsed: dict[int, dict[str, Any] | QmpShellError | None],
+                     parsed: dict[int, dict[str, Any] | QmpShellError | None], offset: int,
                      ) -> dict[str, Any] | QmpShellError | None:
         """``line`` as a request typed by ``schema`` (a transaction on one
-        line); kept in ``parsed``, so that asking and sending parse it once."""
+        line); kept in ``parsed``, so that asking and sending parse it once.
+        ``offset``: where ``line`` starts in the line as typed, which the
+        column of an error counts from."""
         if id(schema) in parsed:
             return parsed[id(schema)]
         parser = self._targeted_parser(schema)
         request: dict[str, Any] | QmpShellError | None
         try:
             request = parser.feed(line)
+        except ParseError as error:
+            request = error
+            if error.column and offset:
+                request = ParseError(error.message, error.column + offset, error.line)
         except QmpShellError as error:
             request = error
         else:
@@ -398,11 +407,11 @@ class Runner:
         return request
 
     def _parse_to_send(self, schema: Schema, line: str, where: str | None,
-                       parsed: dict[int, dict[str, Any] | QmpShellError | None],
+                       parsed: dict[int, dict[str, Any] | QmpShellError | None], offset: int,
                        ) -> dict[str, Any] | QmpShellError | None:
         """``line`` as the request that goes to the VMs ``schema`` types, a
         recording's masked secrets filled in (the mask is never sent)."""
-        request = self._parse_alone(schema, line, parsed)
+        request = self._parse_alone(schema, line, parsed, offset)
         if not isinstance(request, dict):
             return request
         try:
@@ -540,7 +549,9 @@ class Runner:
         if text.startswith("@") and not self.parser.in_transaction:
             target, rest = split_target(text)
             assert target is not None
-            return self._targeted(target, rest, where)
+            # columns of errors count from the start of the line as typed
+            offset = line.find(rest, line.find("@") + 1 + len(target))
+            return self._targeted(target, rest, where, max(offset, 0))
         if text.startswith(".") and not self.parser.in_transaction:
             from qmpshell.shorthand.dotcommands import parse_dot
 

@@ -63,6 +63,14 @@ def test_glob_and_unknown_target(start_qemu: Start) -> None:
     r = qmpshell(*args, "-c", "@web-3 query-name")
     assert r.returncode == 1
     assert "no VM named 'web-3' (did you mean web-2? VMs: web-1, web-2, db)" in r.stderr
+    # an error's column counts from the start of the line as typed, target included
+    r = qmpshell(*args, "-c", "@web-1 query-staus", "-c", "  @db  block_resize size=12X")
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        "<command>:1: web-1: error: column 8: unknown command 'query-staus' "
+        "(did you mean 'query-status'?)",
+        "<command>:2: db: error: column 26: block_resize: size: expected a size such as 1G "
+        "or 4096, got '12X'"]
 
 
 def test_connect_use_and_disconnect_in_a_session_file(start_qemu: Start,
