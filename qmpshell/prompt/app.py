@@ -661,7 +661,9 @@ class Repl:
         if not self._greeted and len(self.runner.vms) > 1:
             asyncio.ensure_future(self._say_fleet())
         elif not self._greeted and conn is not None and conn.connected:
-            asyncio.ensure_future(self._say_connected(conn, banner))
+            width = self.session.app.output.get_size().columns
+            asyncio.ensure_future(self._say_connected(
+                conn, lambda described: banner(described, width)))
         self._greeted = True
 
     async def _say_fleet(self) -> None:

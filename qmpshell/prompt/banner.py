@@ -24,9 +24,13 @@ def describe_server(greeting: Mapping[str, Any] | None, arch: str, address: str,
     return f"{name}, libvirt domain {address}" if domain else f"{name} at {address}"
 
 
-def banner(description: str) -> str:
-    """The line the prompt opens with."""
-    return f"Connected to {description} \N{EM DASH} {HINT}"
+def banner(description: str, width: int = 0) -> str:
+    """The line the prompt opens with; two lines, the hint on the second,
+    when it is wider than ``width`` (a terminal would break it mid-word)."""
+    line = f"Connected to {description} \N{EM DASH} {HINT}"
+    if width and len(line) > width:
+        return f"Connected to {description}\n{HINT}"
+    return line
 
 
 def fleet_banner(vms: Sequence[tuple[str, str]]) -> str:

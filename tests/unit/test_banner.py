@@ -18,6 +18,10 @@ def test_what_the_prompt_is_connected_to() -> None:
         "QEMU 7.2.22 (x86_64), libvirt domain web1"
     assert banner("QEMU 7.2.22 (x86_64) at /s") == \
         "Connected to QEMU 7.2.22 (x86_64) at /s \N{EM DASH} Tab completes, .help lists commands"
+    assert banner("QEMU 7.2.22 (x86_64) at /s", 80) == banner("QEMU 7.2.22 (x86_64) at /s")
+    # too wide for the terminal: the hint goes on a line of its own, not cut mid-word
+    assert banner("QEMU 7.2.22 (x86_64) at /run/vm/web1.qmp", 80) == \
+        "Connected to QEMU 7.2.22 (x86_64) at /run/vm/web1.qmp\nTab completes, .help lists commands"
 
 
 def test_a_quit_asked_for() -> None:
