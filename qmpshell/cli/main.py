@@ -21,7 +21,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 
 from qmpshell.cli.config import (
     Setting,
@@ -208,6 +208,7 @@ def check_usage(settings: Settings) -> None:
         raise UsageError("give either --domain or --spawn, not both")
     if settings.libvirt_uri and not settings.domains:
         raise UsageError("--connect URI is for --domain NAME")
+    check_addresses(settings.addresses)
     if settings.tls and any("/" in address for _, address in settings.addresses):
         raise UsageError("TLS needs a HOST:PORT address")
     if settings.timeout is not None and settings.timeout < 0:
@@ -218,6 +219,21 @@ def check_usage(settings: Settings) -> None:
                              or connects_itself(settings)):
         raise UsageError("no server: give an ADDRESS (UNIX socket path or HOST:PORT), "
                          "--spawn, or --dry-run")
+
+
+def check_addresses(addresses: Sequence[tuple[str | None, str]]) -> None:
+    """Each VM once: a name is given to one address, and an address once
+    (QEMU's monitor serves one client at a time, so a second connection to
+    it would wait for a greeting that never comes)."""
+    from qmpshell.wire.address import same_address
+
+    for i, (name, address) in enumerate(addresses):
+        for other_name, other in addresses[:i]:
+            if name is not None and name == other_name:
+                raise UsageError(f"the name {name!r} is given to two addresses")
+            if same_address(address, other):
+                raise UsageError(f"{address} is given twice: QEMU's monitor serves one "
+                                 "client at a time")
 
 
 def connects_itself(settings: Settings) -> bool:

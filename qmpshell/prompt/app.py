@@ -44,13 +44,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from qmpshell.errors import ConnectError, ParseError, QmpShellError
-from qmpshell.prompt.banner import (
-    asks_to_quit,
-    banner,
-    describe_server,
-    fleet_banner,
-    same_address,
-)
+from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, fleet_banner
 from qmpshell.prompt.completion import LiveValues, QmpCompleter, ValueSource
 from qmpshell.prompt.eventview import EventView
 from qmpshell.prompt.history import MaskedFileHistory
@@ -75,6 +69,7 @@ from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
+from qmpshell.wire.address import same_address
 from qmpshell.wire.aio import execute_on_loop
 from qmpshell.wire.connection import Interrupted
 

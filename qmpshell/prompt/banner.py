@@ -5,7 +5,6 @@ Pure functions, so the sentences are tested without a server."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,14 +51,3 @@ def asks_to_quit(request: Mapping[str, Any]) -> bool:
         words = str(arguments.get("command-line", "")).split()
         return words[:1] in (["quit"], ["q"])
     return False
-
-
-def same_address(one: str | None, other: str | None) -> bool:
-    """Both name the same server (a UNIX socket however its path is spelt)."""
-    if not one or not other:
-        return False
-    if one == other:
-        return True
-    if ":" in one and not one.startswith(("/", ".")):
-        return False  # HOST:PORT, compared as written
-    return os.path.realpath(one) == os.path.realpath(other)

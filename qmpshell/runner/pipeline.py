@@ -820,14 +820,29 @@ class Runner:
             return member.name, member.connection.name, member
         name, address = split_named(spec)
         if name is not None:
-            return name, address, (self.vms.get(name) if name in self.vms.names else None)
-        if current is not None and len(self.vms) == 1:
-            return current.name, address, current  # one VM: connect it elsewhere
-        wanted = default_name(address)
-        same = next((m for m in self.vms if m.name == wanted
-                     and m.connection.name == address), None)
-        return (wanted, address, same) if same is not None else (
-            self.vms.free_name(wanted), address, None)
+            plan = name, address, (self.vms.get(name) if name in self.vms.names else None)
+        elif current is not None and len(self.vms) == 1:
+            plan = current.name, address, current  # one VM: connect it elsewhere
+        else:
+            wanted = default_name(address)
+            same = next((m for m in self.vms if m.name == wanted
+                         and m.connection.name == address), None)
+            plan = (wanted, address, same) if same is not None else (
+                self.vms.free_name(wanted), address, None)
+        self._check_free(address, plan[2])
+        return plan
+
+    def _check_free(self, address: str, replaced: Member | None) -> None:
+        """QEMU's monitor serves one client at a time: a second connection
+        to a server another VM holds would wait for a greeting in vain."""
+        from qmpshell.wire.address import same_address
+
+        for member in self.vms:
+            if member is not replaced and member.connection.connected \
+                    and same_address(member.connection.name, address):
+                raise QmpShellError(f"{member.name} is connected to {address} already "
+                                    f"(QEMU's monitor serves one client at a time: @{member.name} "
+                                    "runs a line there)")
 
     def _dot_connect(self, spec: str | None) -> None:
         if self.connector is None:
@@ -839,6 +854,10 @@ class Runner:
         if reopen is not None and address == replaced.connection.name:  # type: ignore[union-attr]
             conn = reopen()  # a libvirt guest: through libvirt again
         else:
+            from qmpshell.wire.address import same_address
+
+            if replaced is not None and same_address(replaced.connection.name, address):
+                replaced.connection.close()  # the monitor serves one client: let it go first
             conn = self.connector(address)
         schema = self.schema_of(conn) if self.schema_of is not None else None
         if replaced is not None:

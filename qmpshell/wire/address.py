@@ -4,6 +4,7 @@ only when TLS is asked for."""
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -180,3 +181,14 @@ def tls_reason(exc: BaseException) -> str:
     if reason in _TLS_ALERTS:
         return f"TLS handshake failed: {_TLS_ALERTS[reason]}"
     return f"TLS handshake failed: {reason or exc}"
+
+
+def same_address(one: str | None, other: str | None) -> bool:
+    """Both name the same server (a UNIX socket however its path is spelt)."""
+    if not one or not other:
+        return False
+    if one == other:
+        return True
+    if ":" in one and not one.startswith(("/", ".")):
+        return False  # HOST:PORT, compared as written
+    return os.path.realpath(one) == os.path.realpath(other)

@@ -47,6 +47,7 @@ from qmpshell.wire.protocol import (
     ReplyReceived,
     State,
     UnmatchedReply,
+    silence,
 )
 
 if TYPE_CHECKING:
@@ -142,12 +143,9 @@ class AsyncConnection(SocketEndpoint):
                 await opening()
                 await self._ready
         except TimeoutError:
-            awaited = {State.AWAITING_GREETING: "greeting",
-                       State.NEGOTIATING: "reply to qmp_capabilities"}.get(
-                           self._proto.state, "connection")
+            state = self._proto.state
             self.close()
-            raise ConnectError(f"{self.name}: no {awaited} within {limit:g} s "
-                               "(is this a QMP socket? -N skips the greeting)") from None
+            raise ConnectError(silence(self.name, state, limit)) from None
         except OSError as exc:
             self.close()
             raise ConnectError(f"{self.name}: {connect_reason(exc)}") from None

@@ -38,6 +38,7 @@ from qmpshell.wire.protocol import (
     State,
     UnmatchedReply,
     request_head,
+    silence,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -124,12 +125,8 @@ class BlockingConnection(SocketEndpoint):
                         reason = closed_before_greeting(reason, self.tls)
                     raise ConnectError(f"{self.name}: {reason}")
                 if not self._read(deadline, interruptible=False):
-                    awaited = {State.AWAITING_GREETING: "greeting",
-                               State.NEGOTIATING: "reply to qmp_capabilities"}.get(
-                                   self._proto.state, "connection")
-                    raise ConnectError(
-                        f"{self.name}: no {awaited} within {self.connect_timeout:g} s "
-                        "(is this a QMP socket? -N skips the greeting)")
+                    raise ConnectError(silence(self.name, self._proto.state,
+                                               self.connect_timeout))
         except BaseException:
             self.close()
             raise

@@ -428,6 +428,16 @@ def request_head(request: dict[str, Any]) -> str | None:
     return compact_dumps(request)[:-1] if request else None
 
 
+def silence(name: str, state: State, seconds: float) -> str:
+    """Why a connection that opened said nothing in time, and what to check:
+    QEMU's monitor serves one client at a time (another may hold it), and
+    a server without a greeting needs -N."""
+    awaited = {State.AWAITING_GREETING: "greeting",
+               State.NEGOTIATING: "reply to qmp_capabilities"}.get(state, "connection")
+    return (f"{name}: no {awaited} within {seconds:g} s (is another client connected? "
+            "QEMU's monitor serves one at a time; is it a QMP socket? -N skips the greeting)")
+
+
 def qemu_major(greeting: dict[str, Any]) -> int:
     """The QEMU major version a (checked) greeting states; 0 when it states none."""
     version = qemu_version(greeting)

@@ -30,3 +30,16 @@ def test_bad_usage_exits_2() -> None:
     r = run("--color", "purple")
     assert r.returncode == 2
     assert "invalid choice" in r.stderr
+
+
+def test_a_vm_given_twice_is_refused_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Before connecting: a second connection to one QEMU monitor would wait
+    for a greeting that never comes (it serves one client at a time)."""
+    sock = tmp_path / "vm.sock"
+    r = run(str(sock), str(tmp_path / "." / "vm.sock"), "-c", "query-status")
+    assert r.returncode == 2
+    assert r.stderr == (f"qmpshell: error: {tmp_path / '.' / 'vm.sock'} is given twice: "
+                        "QEMU's monitor serves one client at a time\n")
+    r = run(f"a={sock}", f"a={tmp_path / 'other.sock'}", "-c", "query-status")
+    assert r.returncode == 2
+    assert r.stderr == "qmpshell: error: the name 'a' is given to two addresses\n"

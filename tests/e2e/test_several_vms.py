@@ -91,6 +91,23 @@ def test_connect_use_and_disconnect_in_a_session_file(start_qemu: Start,
     assert f"{session}:8: error: no VM named 'src'" in r.stderr
 
 
+def test_connect_to_a_server_already_held_is_refused_or_reconnects(start_qemu: Start) -> None:
+    """QEMU's monitor serves one client: .connect NAME=ADDRESS to a server
+    another VM holds is refused at once, and .connect to the current VM's own
+    server lets its connection go first (neither waits 10 s for a greeting)."""
+    a, b = start_qemu("a"), start_qemu("b")
+    r = qmpshell(f"a={sock(a)}", f"b={sock(b)}", "-c", f".connect c={sock(a)}",
+                 "-c", "@all query-status")
+    assert r.returncode == 1
+    assert r.stderr == (f"<command>:1: error: a is connected to {sock(a)} already (QEMU's "
+                        "monitor serves one client at a time: @a runs a line there)\n")
+    assert [m["vm"] for m in messages(r.stdout)] == ["a", "b"]
+    r = qmpshell(sock(a), "-c", "query-name", "-c", f".connect {sock(a)}", "-c", ".connect",
+                 "-c", "query-name")
+    assert r.returncode == 0, r.stderr
+    assert messages(r.stdout) == [{"return": {}}, {"return": {}}]
+
+
 def test_a_lost_vm_in_a_fan_out_exits_3(start_qemu: Start) -> None:
     a, b = start_qemu("a"), start_qemu("b")
     r = qmpshell(f"a={sock(a)}", f"b={sock(b)}", "-c", "@b quit", "-c", ".sleep 0.5",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qmpshell.prompt.banner import asks_to_quit, banner, describe_server, same_address
+from qmpshell.prompt.banner import asks_to_quit, banner, describe_server
+from qmpshell.wire.address import same_address
 
 GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22},
                                 "package": "Debian"}, "capabilities": []}}

@@ -165,6 +165,11 @@ def test_connect_plan_reconnects_moves_or_adds() -> None:
     assert two.connect_plan("b") == ("b", "/run/b.sock", two.vms.get("b"))
     assert two.connect_plan("/run/c.sock") == ("c", "/run/c.sock", None)
     assert two.connect_plan("/run/a/a.sock")[0] == "a-2"
+    # a server another VM holds: its monitor serves one client at a time
+    for spec in ("c=/run/a.sock", "b=/run/./a.sock"):
+        with pytest.raises(QmpShellError, match=r"^a is connected to /run/(\./)?a\.sock already"):
+            two.connect_plan(spec)
+    assert two.connect_plan("a=/run/a.sock") == ("a", "/run/a.sock", two.vms.get("a"))
 
 
 def test_use_vms_and_fan_out_through_the_pipeline() -> None:
