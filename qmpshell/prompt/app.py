@@ -412,7 +412,9 @@ class Repl:
             asker: PromptSession[str] = PromptSession(
                 input=self.session.input, output=self.session.output,
                 key_bindings=paste_waits(self.pending))
-            answer = await asker.prompt_async(question, handle_sigint=False)
+            width = self.session.app.output.get_size().columns
+            answer = await asker.prompt_async(fit_question(question, width),
+                                              handle_sigint=False)
         except (KeyboardInterrupt, EOFError):
             answer = ""
         if not is_yes(answer):
@@ -802,6 +804,15 @@ def key_bindings(tab: TabKey | None, pending: PendingInput) -> KeyBindings:
             event.current_buffer.start_completion(insert_common_part=True)
 
     return kb
+
+
+def fit_question(question: str, width: int) -> str:
+    """A question wider than the terminal asks on a line of its own ("Run
+    it? [y/N]" under the reason), rather than where the terminal cuts it."""
+    if len(question) <= width or ". " not in question.rstrip():
+        return question
+    reason, _, ask = question.rstrip().rpartition(". ")
+    return f"{reason}.\n{ask} "
 
 
 def paste_waits(pending: PendingInput) -> KeyBindings:

@@ -104,6 +104,11 @@ def test_a_pasted_line_waits_for_the_answer_to_a_question(term: Tmux) -> None:
     term.wait_line(PROMPT)
     lines_with(term, "system_reset: ", "not run", PROMPT + "query-status", '"running": true')
     assert term.count("Run it?") == 1 and term.count("RESET") == 0
+    # 85 characters at 80 columns: the question goes under its reason, not cut by the terminal
+    at = lines_with(term, "system_reset: ")[0]
+    assert term.everything()[at:at + 2] == [
+        "system_reset: this resets the VM at once; the guest loses unsaved work.",
+        "Run it? [y/N] n"]
 
 
 def test_a_no_typed_ahead_of_the_question_is_said_not_to_answer_it(term: Tmux) -> None:

@@ -239,3 +239,13 @@ def test_a_paste_while_a_question_is_asked_waits_for_the_answer(tmp_path: Path) 
                      ("Run it?", f"{PASTE_START}query-status\rstop\r{PASTE_END}"),
                      ("", "n\r\x04")], runner, tmp_path)
     assert runner.lines == ["query-status", "stop"]
+
+
+def test_a_question_wider_than_the_terminal_asks_on_a_line_of_its_own() -> None:
+    from qmpshell.prompt.app import fit_question
+
+    question = "quit: this stops QEMU and the VM with it. Run it? [y/N] "
+    assert fit_question(question, 80) == question
+    assert fit_question(question, 40) == "quit: this stops QEMU and the VM with it.\nRun it? [y/N] "
+    assert fit_question("transaction: a. b. Run it? [y/N] ", 10) == \
+        "transaction: a. b.\nRun it? [y/N] "
