@@ -597,7 +597,8 @@ class Runner:
         greeting = self.connection.greeting if self.connection is not None else None
         version = (greeting or {}).get("QMP", {}).get("version")
         recorder = Recorder(Path(path), schema=self.schema,
-                            qemu_version=format_qemu_version(version) if version else None)
+                            qemu_version=format_qemu_version(version) if version else None,
+                            vms=self.vms.names)
         self.stop_recording()
         self.recorder = recorder
 

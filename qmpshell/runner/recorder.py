@@ -19,7 +19,7 @@ Typical use by the runner::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -74,12 +74,14 @@ def _one_line_json(value: Any) -> str:
         raise RecordError("a request nested too deeply to record") from None
 
 
-def header(started: datetime, qemu_version: str | None) -> str:
-    """The comment lines at the top of a recording."""
+def header(started: datetime, qemu_version: str | None, vms: Sequence[str] = ()) -> str:
+    """The comment lines at the top of a recording; with several VMs the
+    replay's command line names them, as the recorded @NAME lines need."""
     against = f" against QEMU {qemu_version}" if qemu_version else ""
     stamp = started.strftime("%Y-%m-%d %H:%M:%S %z").rstrip()
+    addresses = " ".join(f"{name}=ADDRESS" for name in vms) if len(vms) > 1 else "ADDRESS"
     return (f"# qmpshell session recorded {stamp}{against}\n"
-            f"# replay: qmpshell ADDRESS -f FILE; {SECRETS_NOTE}\n")
+            f"# replay: qmpshell {addresses} -f FILE; {SECRETS_NOTE}\n")
 
 
 SECRETS_NOTE = ("secrets are masked (********): the replay asks for each at a terminal, or "
@@ -92,11 +94,12 @@ class Recorder:
 
     def __init__(self, path: Path, *, qemu_version: str | None,
                  schema: Schema | None = None, formatter: Formatter | None = None,
-                 started: datetime | None = None) -> None:
+                 started: datetime | None = None, vms: Sequence[str] = ()) -> None:
         """Open ``path`` for appending and write the header.
 
         ``formatter`` defaults to the shorthand module's ``format_request``;
-        ``started`` (the header's time) defaults to now."""
+        ``started`` (the header's time) defaults to now; ``vms``: the names
+        of the connections open when it starts."""
         self.path = path
         self.schema = schema
         self._formatter = formatter if formatter is not None else _shorthand_formatter()
@@ -109,7 +112,8 @@ class Recorder:
 
             started = datetime.now(UTC).astimezone()
         try:
-            self._write(("\n" if self._file.tell() > 0 else "") + header(started, qemu_version))
+            gap = "\n" if self._file.tell() > 0 else ""
+            self._write(gap + header(started, qemu_version, vms))
         except RecordError:
             self.close()
             raise

@@ -148,6 +148,9 @@ def test_a_recording_of_several_vms_replays(start_qemu: Start, tmp_path: Path) -
     assert first.returncode == 0, first.stderr
     recorded = [line for line in record.read_text().splitlines() if not line.startswith("#")]
     assert recorded == lines
+    # its header says how to replay it: with the same names
+    assert record.read_text().splitlines()[1].startswith(
+        "# replay: qmpshell a=ADDRESS b=ADDRESS -f FILE;")
     again = qmpshell(*args, "-f", str(record))
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout

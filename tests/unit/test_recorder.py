@@ -50,6 +50,10 @@ def test_header() -> None:
         "$QMPSHELL_SECRET_NAME\n")
     assert header(STARTED, None).startswith(
         "# qmpshell session recorded 2026-11-25 19:30:05 +0100\n")
+    assert header(STARTED, None, ["a"]) == header(STARTED, None)
+    # several VMs: the recorded @NAME lines need the same names on the replay's command line
+    assert header(STARTED, None, ["src", "dst"]).splitlines()[1].startswith(
+        "# replay: qmpshell src=ADDRESS dst=ADDRESS -f FILE; secrets are masked")
 
 
 def test_format_qemu_version() -> None:
