@@ -915,9 +915,9 @@ def spawn_for(conn: BlockingConnection | AsyncConnection,
               settings: Settings) -> tuple[SpawnedQemu, socket.socket]:
     """``--spawn``: start the QEMU ``conn`` will attach to, and name ``conn``
     after its socket (the scripted and the prompt's driver alike)."""
-    from qmpshell.wire.spawn import SpawnedQemu
+    from qmpshell.wire.spawn import SpawnedQemu, headless_default
 
-    spawned = SpawnedQemu(settings.qemu_binary, settings.qemu_args)
+    spawned = SpawnedQemu(settings.qemu_binary, headless_default(settings.qemu_args, os.environ))
     conn.name = str(spawned.socket_path)
     return spawned, spawned.start()
 

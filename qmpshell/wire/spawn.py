@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,21 @@ QUIT_TIMEOUT = 5.0
 
 class SpawnError(ConnectError):
     """QEMU could not be started (exit status 3, like any failed connection)."""
+
+
+DISPLAY_OPTIONS = ("-display", "-nographic", "-vnc", "-spice", "-sdl", "-curses")
+"""QEMU options that choose what it shows: one given, the choice is the user's."""
+
+
+def headless_default(args: Sequence[str], env: Mapping[str, str]) -> tuple[str, ...]:
+    """``args`` with ``-display none`` added when they choose no display and
+    there is none to open (no $DISPLAY, no $WAYLAND_DISPLAY): QEMU would
+    otherwise try a window and exit with 'gtk initialization failed'."""
+    if not args or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return tuple(args)
+    if any(arg.split("=", 1)[0].replace("--", "-", 1) in DISPLAY_OPTIONS for arg in args):
+        return tuple(args)
+    return (*args, "-display", "none")
 
 
 def missing_qemu_message(binary: str) -> str:

@@ -96,6 +96,16 @@ def test_spawned_qemu_that_dies_after_connecting_says_why() -> None:
     assert "reset by peer" not in r.stderr and len(r.stderr.splitlines()) == 1
 
 
+def test_own_arguments_without_a_display_choice_run_headless(marker: str) -> None:
+    """Arguments that choose no display, on a machine with none to open:
+    the VM runs without one rather than failing to open a window."""
+    r = qmpshell("--spawn", "-c", "query-name", "--", "-machine", "none", "-name", marker,
+                 env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert r.returncode == 0, r.stderr
+    assert messages(r.stdout) == [{"return": {"name": marker}}]
+    assert wait_until(lambda: not qemu_pids(marker))
+
+
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 128 + signal.SIGTERM),
                                             (signal.SIGINT, 128 + signal.SIGINT),
                                             (signal.SIGKILL, -signal.SIGKILL)])
