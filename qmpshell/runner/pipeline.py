@@ -70,6 +70,7 @@ from qmpshell.runner.fleet import (
     Member,
     default_name,
     split_target,
+    typed_target,
 )
 from qmpshell.runner.render import HMP_COMMAND, Renderer
 from qmpshell.runner.replaysecrets import SecretSource, masked_secrets, unmask
@@ -548,10 +549,9 @@ class Runner:
         text = line.strip()
         if text.startswith("@") and not self.parser.in_transaction:
             target, rest = split_target(text)
-            assert target is not None
-            # columns of errors count from the start of the line as typed
-            offset = line.find(rest, line.find("@") + 1 + len(target))
-            return self._targeted(target, rest, where, max(offset, 0))
+            at = typed_target(line)  # where the rest starts: columns count from the line's start
+            assert target is not None and at is not None
+            return self._targeted(target, rest, where, max(at[1], 0))
         if text.startswith(".") and not self.parser.in_transaction:
             from qmpshell.shorthand.dotcommands import parse_dot
 
