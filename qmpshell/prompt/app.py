@@ -64,12 +64,11 @@ from qmpshell.prompt.toolbar import (
     toolbar_fragments,
     typing_prefix_of,
 )
-from qmpshell.runner.fleet import typed_target
+from qmpshell.runner.fleet import let_go_first, typed_target
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
 from qmpshell.terminaltext import visible
-from qmpshell.wire.address import same_address
 from qmpshell.wire.aio import execute_on_loop
 from qmpshell.wire.connection import Interrupted
 
@@ -720,7 +719,7 @@ class Repl:
             self.error(str(error))
             return
         old = replaced.connection if replaced is not None else None
-        first = old is not None and (not old.connected or same_address(old.name, target))
+        first = old is not None and let_go_first(old, target)
         if first and old is not None:
             self._stop_watching(old)
             self._loss_said.append(old)  # closed on purpose: nothing to report

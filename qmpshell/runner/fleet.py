@@ -78,6 +78,16 @@ def typed_target(text: str) -> tuple[str, int] | None:
     return word[1:], len(text) - len(text[end:].lstrip())
 
 
+def let_go_first(old: QmpConnection, address: str) -> bool:
+    """Whether ``.connect`` closes the connection it replaces before opening
+    the new one to ``address``: when it is dead, or to the same server,
+    whose monitor serves one client at a time (else it is closed once the
+    new one works)."""
+    from qmpshell.wire.address import same_address
+
+    return not old.connected or same_address(old.name, address)
+
+
 class Member:
     """One named connection, with the schema its own QEMU reported (None
     until read: the shared one is used meanwhile) and the events it sent

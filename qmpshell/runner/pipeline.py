@@ -69,6 +69,7 @@ from qmpshell.runner.fleet import (
     ConnectionSet,
     Member,
     default_name,
+    let_go_first,
     split_target,
     typed_target,
 )
@@ -855,10 +856,8 @@ class Runner:
         if reopen is not None and address == replaced.connection.name:  # type: ignore[union-attr]
             conn = reopen()  # a libvirt guest: through libvirt again
         else:
-            from qmpshell.wire.address import same_address
-
-            if replaced is not None and same_address(replaced.connection.name, address):
-                replaced.connection.close()  # the monitor serves one client: let it go first
+            if replaced is not None and let_go_first(replaced.connection, address):
+                replaced.connection.close()
             conn = self.connector(address)
         schema = self.schema_of(conn) if self.schema_of is not None else None
         if replaced is not None:

@@ -227,3 +227,13 @@ def test_a_transaction_opened_on_a_vm_line_is_refused_and_left_closed() -> None:
     runner.printed.clear()
     assert runner.run_line("@a query-status")
     assert runner.printed == ['{"vm": "a", "return": {}}']
+
+
+def test_connect_lets_the_old_connection_go_first_when_dead_or_to_the_same_server() -> None:
+    from qmpshell.runner.fleet import let_go_first
+
+    old = FakeConn("/run/a.sock")
+    assert let_go_first(old, "/run/./a.sock")  # the monitor serves one client
+    assert not let_go_first(old, "/run/b.sock")  # closed once the new one works
+    old.connected = False
+    assert let_go_first(old, "/run/b.sock")
