@@ -64,7 +64,7 @@ from qmpshell.prompt.toolbar import (
     toolbar_fragments,
     typing_prefix_of,
 )
-from qmpshell.runner.fleet import let_go_first, typed_target
+from qmpshell.runner.fleet import ALL, let_go_first, typed_target
 from qmpshell.schema.model import Schema
 from qmpshell.shorthand.dotcommands import parse_dot
 from qmpshell.shorthand.lexer import ShorthandLexer
@@ -224,7 +224,7 @@ class Repl:
         try:
             self.runner.vms.match(target)
         except QmpShellError as error:
-            if not typing or not any(n.startswith(target) for n in ["all", *names]):
+            if not typing or not any(n.startswith(target) for n in [ALL, *names]):
                 return [("class:toolbar.error", str(error))]
         if typing:
             return [("class:toolbar.idle", f"{TARGET_HINT}  VMs: {', '.join(names)}")]

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from qmpshell.runner.fleet import typed_target
+from qmpshell.runner.fleet import ALL, typed_target
 from qmpshell.runner.help import first_line
 from qmpshell.schema.hints import argument_names_hint, value_hint
 from qmpshell.schema.model import Member, Schema, feature_marks
@@ -682,7 +682,7 @@ class QmpCompleter(Completer):
             if start < 0:
                 names = self._targets.names() if self._targets is not None else ()
                 return Suggestion("choice", prefix=f"@{target}",
-                                  choices=("@all", *(f"@{n}" for n in names))), schema, values
+                                  choices=(f"@{ALL}", *(f"@{n}" for n in names))), schema, values
             if self._targets is not None:
                 schema, values = self._targets.schema_for(target), self._targets.values_for(target)
             text = text[start:]
