@@ -394,5 +394,19 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
 
     pool = list(candidates)
     norm = {c.replace("_", "-"): c for c in pool}
-    hits = difflib.get_close_matches(word.replace("_", "-"), list(norm), n=limit, cutoff=0.6)
-    return [norm[h] for h in hits]
+    typed = word.replace("_", "-")
+    hits = difflib.get_close_matches(typed, list(norm), n=limit, cutoff=0.6)
+    # Two neighbouring keys typed in the wrong order is the commonest slip,
+    # which difflib's ratio ranks below a dropped letter ('query-stauts'
+    # would suggest query-stats before query-status).
+    swapped = [c for c in norm if _one_swap(typed, c)]
+    return [norm[h] for h in [*swapped, *(h for h in hits if h not in swapped)][:limit]]
+
+
+def _one_swap(typed: str, name: str) -> bool:
+    """``name`` is ``typed`` with two neighbouring characters swapped back."""
+    if len(typed) != len(name) or typed == name:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+    return (len(diff) == 2 and diff[1] == diff[0] + 1
+            and typed[diff[0]] == name[diff[1]] and typed[diff[1]] == name[diff[0]])

@@ -120,3 +120,13 @@ def test_a_vm_command_without_one_name_says_its_own_usage(line: str) -> None:
     with pytest.raises(ParseError) as raised:
         parse_dot(line).arguments()
     assert str(raised.value) == f"{command} takes one VM name: {command} NAME (.vms lists them)"
+
+
+def test_suggestions_put_a_swap_of_two_neighbouring_keys_first() -> None:
+    from qmpshell.schema.model import suggest
+
+    names = ["query-stats", "query-status", "query-stats-schemas"]
+    assert suggest("query-stauts", names)[:2] == ["query-status", "query-stats"]
+    assert suggest("query_stauts", names)[0] == "query-status"  # '_' and '-' alike
+    assert suggest("query-stat", names)[0] == "query-stats"  # no swap: difflib's order
+    assert suggest("qeury-status", names, 1) == ["query-status"]

@@ -127,6 +127,9 @@ REFUSED = [
     ("device_add drive=scratch", "driver", "missing"),
     ("qmp_capabilities enable.0=ob", "enable.0", "did you mean 'oob'"),
     ("query-blok", "query-blok", "did you mean 'query-block'"),
+    # two keys swapped: the swap back is suggested before a name with a letter less
+    ("query-stauts", "query-stauts", "did you mean 'query-status'"),
+    ("block_resize devcie=scratch size=1G", "devcie", "did you mean 'device'"),
     ("query-cpus", "query-cpus", "unknown command"),  # the spec has it, QEMU 7.2 does not
 ]
 
